@@ -1,0 +1,166 @@
+"""The schedule file: the validator's input, the generator's output, import/export format.
+
+The format is fixed by ``shared/spec/acgme-rules.md``. Parsing is all-or-nothing: either a
+fully checked :class:`ScheduleFile` comes back or :class:`ScheduleFileError` names the first
+offending item (``shifts[12].end: ...``) and nothing has been read into the caller's state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ShiftKind(StrEnum):
+    DAY = "day"
+    NIGHT = "night"
+    CALL = "call"
+    CLINIC = "clinic"
+    EDUCATION = "education"
+    MOONLIGHTING = "moonlighting"
+    HOME_CALL = "home_call"
+
+
+class ScheduleFileError(ValueError):
+    """A schedule file that cannot be accepted; the message names the offending item."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _naive(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        raise ValueError("must be a local wall-clock time without a UTC offset")
+    return value
+
+
+class Period(_Strict):
+    start: date
+    end: date  # inclusive
+
+
+class ResidentEntry(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    pgy: int = Field(ge=1, le=10)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class ShiftEntry(_Strict):
+    resident: str = Field(min_length=1, max_length=64)
+    start: datetime
+    end: datetime
+    kind: ShiftKind
+    worked_minutes: int = Field(default=0, ge=0)
+
+    _naive_start = field_validator("start")(_naive)
+    _naive_end = field_validator("end")(_naive)
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+class LeaveEntry(_Strict):
+    resident: str = Field(min_length=1, max_length=64)
+    start: date
+    end: date  # inclusive
+
+
+class ScheduleFile(_Strict):
+    program: str = Field(min_length=1, max_length=200)
+    period: Period
+    residents: list[ResidentEntry]
+    shifts: list[ShiftEntry] = Field(default_factory=list)
+    leave: list[LeaveEntry] = Field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The file's JSON form: times as ``YYYY-MM-DDTHH:MM``, defaults left out."""
+        data: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        for shift in data["shifts"]:
+            shift["start"] = shift["start"][:16]
+            shift["end"] = shift["end"][:16]
+            if shift.get("kind") != ShiftKind.HOME_CALL:
+                shift.pop("worked_minutes", None)
+        return data
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "file"
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{_location(tuple(err['loc']))}: {message}"
+
+
+def _check_consistency(schedule: ScheduleFile) -> None:
+    if schedule.period.end < schedule.period.start:
+        raise ScheduleFileError("period.end: must not be before period.start")
+    known: set[str] = set()
+    for i, resident in enumerate(schedule.residents):
+        if resident.id in known:
+            raise ScheduleFileError(f"residents[{i}].id: duplicate resident id {resident.id!r}")
+        known.add(resident.id)
+    by_resident: dict[str, list[tuple[int, ShiftEntry]]] = defaultdict(list)
+    for i, shift in enumerate(schedule.shifts):
+        if shift.resident not in known:
+            raise ScheduleFileError(f"shifts[{i}].resident: unknown resident {shift.resident!r}")
+        if shift.end <= shift.start:
+            raise ScheduleFileError(f"shifts[{i}].end: must be after start ({shift.start:%Y-%m-%dT%H:%M})")
+        if shift.kind != ShiftKind.HOME_CALL and shift.worked_minutes:
+            raise ScheduleFileError(f"shifts[{i}].worked_minutes: only home_call shifts carry worked_minutes")
+        if shift.worked_minutes * 60 > (shift.end - shift.start).total_seconds():
+            raise ScheduleFileError(f"shifts[{i}].worked_minutes: longer than the shift itself")
+        by_resident[shift.resident].append((i, shift))
+    for entries in by_resident.values():
+        entries.sort(key=lambda item: item[1].start)
+        for (_, before), (j, after) in zip(entries, entries[1:], strict=False):
+            if after.start < before.end:
+                raise ScheduleFileError(
+                    f"shifts[{j}]: overlaps another shift of resident {after.resident!r} "
+                    f"({before.start:%Y-%m-%dT%H:%M}–{before.end:%Y-%m-%dT%H:%M})"
+                )
+    for i, leave in enumerate(schedule.leave):
+        if leave.resident not in known:
+            raise ScheduleFileError(f"leave[{i}].resident: unknown resident {leave.resident!r}")
+        if leave.end < leave.start:
+            raise ScheduleFileError(f"leave[{i}].end: must not be before start")
+
+
+def parse_schedule(data: object) -> ScheduleFile:
+    """Check a decoded JSON document and return it as a :class:`ScheduleFile`."""
+    if not isinstance(data, dict):
+        raise ScheduleFileError("file: expected a JSON object with program, period, residents, shifts")
+    try:
+        schedule = ScheduleFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScheduleFileError(_first_error(exc)) from None
+    _check_consistency(schedule)
+    return schedule
+
+
+def parse_schedule_json(text: str | bytes) -> ScheduleFile:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScheduleFileError(f"file: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return parse_schedule(data)
+
+
+def load_schedule_file(path: Path) -> ScheduleFile:
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ScheduleFileError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_schedule_json(text)
