@@ -1,0 +1,3 @@
+"""Residency Scheduler."""
+
+__version__ = "1.0.0"

@@ -35,7 +35,9 @@ class EventBus:
             try:
                 handler(event)
             except Exception:
-                logger.exception("event subscriber failed", extra={"event_type": type(event).__name__})
+                logger.exception(
+                    "event subscriber failed", extra={"event_type": type(event).__name__}
+                )
 
 
 bus = EventBus()

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -117,19 +118,23 @@ def _check_consistency(schedule: ScheduleFile) -> None:
         if shift.resident not in known:
             raise ScheduleFileError(f"shifts[{i}].resident: unknown resident {shift.resident!r}")
         if shift.end <= shift.start:
-            raise ScheduleFileError(f"shifts[{i}].end: must be after start ({shift.start:%Y-%m-%dT%H:%M})")
+            raise ScheduleFileError(
+                f"shifts[{i}].end: must be after start ({shift.start:%Y-%m-%dT%H:%M})"
+            )
         if shift.kind != ShiftKind.HOME_CALL and shift.worked_minutes:
-            raise ScheduleFileError(f"shifts[{i}].worked_minutes: only home_call shifts carry worked_minutes")
+            raise ScheduleFileError(
+                f"shifts[{i}].worked_minutes: only home_call shifts carry worked_minutes"
+            )
         if shift.worked_minutes * 60 > (shift.end - shift.start).total_seconds():
             raise ScheduleFileError(f"shifts[{i}].worked_minutes: longer than the shift itself")
         by_resident[shift.resident].append((i, shift))
     for entries in by_resident.values():
         entries.sort(key=lambda item: item[1].start)
-        for (_, before), (j, after) in zip(entries, entries[1:], strict=False):
+        for (_, before), (j, after) in pairwise(entries):
             if after.start < before.end:
                 raise ScheduleFileError(
                     f"shifts[{j}]: overlaps another shift of resident {after.resident!r} "
-                    f"({before.start:%Y-%m-%dT%H:%M}–{before.end:%Y-%m-%dT%H:%M})"
+                    f"({before.start:%Y-%m-%dT%H:%M} to {before.end:%Y-%m-%dT%H:%M})"
                 )
     for i, leave in enumerate(schedule.leave):
         if leave.resident not in known:
@@ -141,7 +146,9 @@ def _check_consistency(schedule: ScheduleFile) -> None:
 def parse_schedule(data: object) -> ScheduleFile:
     """Check a decoded JSON document and return it as a :class:`ScheduleFile`."""
     if not isinstance(data, dict):
-        raise ScheduleFileError("file: expected a JSON object with program, period, residents, shifts")
+        raise ScheduleFileError(
+            "file: expected a JSON object with program, period, residents, shifts"
+        )
     try:
         schedule = ScheduleFile.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,53 @@
+# Residency Scheduler: `make run` serves the demo, `make test` runs the whole suite.
+# Both bootstrap everything they need from the lock file (uv.lock) on a fresh machine.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_SIZE ?= medium
+
+.PHONY: run install test check lint typecheck format bench docs clean test-deps
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The virtual environment, exactly as locked (uv.lock); re-syncs when the lock changes.
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --all-groups
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(BIN)/residency-scheduler migrate
+	$(BIN)/residency-scheduler seed --demo $(DEMO_SIZE)
+	$(BIN)/residency-scheduler serve
+
+test-deps:
+	bash scripts/install-test-deps.sh
+
+test: install test-deps
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/ruff format --check app tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+format: install
+	$(BIN)/ruff format app tests benchmarks
+	$(BIN)/ruff check --fix app tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

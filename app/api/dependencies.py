@@ -1,0 +1,28 @@
+"""Typed dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.pagination import PageParams, page_params
+from app.db.engine import Database
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_session(
+    database: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
+    async with database.session() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+Pagination = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,141 @@
+"""The ``residency-scheduler`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from app.core.config import Settings, SettingsError, load_settings
+from app.db.engine import Database
+from app.db.migrate import upgrade_database
+from app.schedules.file_format import ScheduleFileError, load_schedule_file
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    name="residency-scheduler",
+    help="Schedule residents, check ACGME duty hours, serve the API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
+def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured (migrated) database and close it afterwards."""
+    settings = settings_or_exit()
+
+    async def run() -> T:
+        await upgrade_database(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database (DATABASE_URL) to the newest schema."""
+    settings = settings_or_exit()
+    asyncio.run(upgrade_database(settings.database_url))
+    typer.echo("database is at the newest schema")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT)")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Serve the API (and /metrics) with uvicorn."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@cli.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Schedule file (JSON) to import")],
+) -> None:
+    """Replace the stored schedule for the file's period with the file (one transaction)."""
+    from app.schedules.transfer import import_schedule
+
+    try:
+        schedule = load_schedule_file(file)
+    except ScheduleFileError as exc:
+        raise fail(str(exc)) from None
+
+    async def work(database: Database) -> str:
+        async with database.session() as session:
+            summary = await import_schedule(session, schedule)
+        return summary.model_dump_json()
+
+    try:
+        typer.echo(with_database(work))
+    except ValueError as exc:  # domain errors carry the offending item
+        raise fail(str(exc)) from None
+
+
+@cli.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the schedule file")],
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD")] = None,
+    with_names: Annotated[bool, typer.Option(help="Include residents' names")] = False,
+) -> None:
+    """Write the stored schedule (default: the active academic year) as a schedule file."""
+    from app.api.errors import DomainError
+    from app.schedules.transfer import export_schedule
+
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise fail(f"--start/--end: {exc}") from None
+
+    async def work(database: Database) -> str:
+        async with database.session() as session:
+            schedule = await export_schedule(
+                session, start=first, end=last, with_names=with_names
+            )
+        return json.dumps(schedule.to_json_dict(), indent=1)
+
+    try:
+        text = with_database(work)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def main() -> None:
+    cli()

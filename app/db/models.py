@@ -1,0 +1,25 @@
+"""Imports every table so metadata (and Alembic) sees the whole schema."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import User
+from app.db.base import Base
+from app.people.models import Person
+from app.rotations.models import Rotation, RotationAssignment
+from app.schedules.models import AcademicYear, Block, Leave, Shift
+from app.schedules.overrides import ComplianceOverride
+from app.swaps.models import SwapRequest
+
+__all__ = [
+    "AcademicYear",
+    "AuditEvent",
+    "Base",
+    "Block",
+    "ComplianceOverride",
+    "Leave",
+    "Person",
+    "Rotation",
+    "RotationAssignment",
+    "Shift",
+    "SwapRequest",
+    "User",
+]

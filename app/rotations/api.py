@@ -1,0 +1,67 @@
+"""/api/v1/rotations and /api/v1/rotation-assignments"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.dependencies import DbSession, Pagination
+from app.api.pagination import Page
+from app.auth.dependencies import Editor, Reader
+from app.rotations import service
+from app.rotations.schemas import AssignmentRead, RotationCreate, RotationRead, RotationUpdate
+
+router = APIRouter(tags=["rotations"])
+
+
+@router.get("/rotations", response_model=Page[RotationRead])
+async def list_rotations(session: DbSession, _: Reader, page: Pagination) -> Page[RotationRead]:
+    items, total = await service.list_rotations(session, page)
+    return Page(
+        items=[RotationRead.model_validate(r) for r in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("/rotations", response_model=RotationRead, status_code=status.HTTP_201_CREATED)
+async def create_rotation(session: DbSession, _: Editor, body: RotationCreate) -> RotationRead:
+    return RotationRead.model_validate(await service.create_rotation(session, body))
+
+
+@router.get("/rotations/{rotation_id}", response_model=RotationRead)
+async def get_rotation(session: DbSession, _: Reader, rotation_id: int) -> RotationRead:
+    return RotationRead.model_validate(await service.get_rotation(session, rotation_id))
+
+
+@router.patch("/rotations/{rotation_id}", response_model=RotationRead)
+async def update_rotation(
+    session: DbSession, _: Editor, rotation_id: int, body: RotationUpdate
+) -> RotationRead:
+    return RotationRead.model_validate(await service.update_rotation(session, rotation_id, body))
+
+
+@router.delete("/rotations/{rotation_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_rotation(session: DbSession, _: Editor, rotation_id: int) -> None:
+    await service.delete_rotation(session, rotation_id)
+
+
+@router.get("/rotation-assignments", response_model=Page[AssignmentRead])
+async def list_assignments(
+    session: DbSession,
+    _: Reader,
+    page: Pagination,
+    block_id: Annotated[int | None, Query()] = None,
+    person_id: Annotated[int | None, Query()] = None,
+) -> Page[AssignmentRead]:
+    items, total = await service.list_assignments(
+        session, page, block_id=block_id, person_id=person_id
+    )
+    return Page(
+        items=[AssignmentRead.model_validate(a) for a in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

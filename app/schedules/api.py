@@ -1,0 +1,163 @@
+"""/api/v1/shifts, /api/v1/leave, /api/v1/academic-years and /api/v1/schedule (import/export)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, status
+
+from app.api.dependencies import DbSession, Pagination
+from app.api.errors import InvalidInputError
+from app.api.pagination import Page
+from app.auth.dependencies import Editor, Reader
+from app.schedules import leave as leave_service
+from app.schedules import shifts as shift_service
+from app.schedules import transfer, years
+from app.schedules.file_format import ScheduleFileError, ShiftKind, parse_schedule
+from app.schedules.schemas import (
+    AcademicYearRead,
+    BlockRead,
+    ImportSummary,
+    LeaveCreate,
+    LeaveRead,
+    LeaveUpdate,
+    ShiftCreate,
+    ShiftRead,
+    ShiftUpdate,
+)
+
+router = APIRouter(tags=["schedule"])
+
+StartDate = Annotated[date | None, Query(description="First day (inclusive)")]
+EndDate = Annotated[date | None, Query(description="Last day (inclusive)")]
+PersonFilter = Annotated[int | None, Query(description="Only this person's records")]
+
+
+@router.get("/shifts", response_model=Page[ShiftRead])
+async def list_shifts(
+    session: DbSession,
+    _: Reader,
+    page: Pagination,
+    start: StartDate = None,
+    end: EndDate = None,
+    person_id: PersonFilter = None,
+    kind: Annotated[ShiftKind | None, Query()] = None,
+) -> Page[ShiftRead]:
+    if start and end and end < start:
+        raise InvalidInputError("end: must not be before start")
+    items, total = await shift_service.list_shifts(
+        session, page, start=start, end=end, person_id=person_id, kind=kind
+    )
+    return Page(
+        items=[ShiftRead.model_validate(s) for s in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("/shifts", response_model=ShiftRead, status_code=status.HTTP_201_CREATED)
+async def create_shift(session: DbSession, _: Editor, body: ShiftCreate) -> ShiftRead:
+    return ShiftRead.model_validate(await shift_service.create_shift(session, body))
+
+
+@router.get("/shifts/{shift_id}", response_model=ShiftRead)
+async def get_shift(session: DbSession, _: Reader, shift_id: int) -> ShiftRead:
+    return ShiftRead.model_validate(await shift_service.get_shift(session, shift_id))
+
+
+@router.patch("/shifts/{shift_id}", response_model=ShiftRead)
+async def update_shift(
+    session: DbSession, _: Editor, shift_id: int, body: ShiftUpdate
+) -> ShiftRead:
+    return ShiftRead.model_validate(await shift_service.update_shift(session, shift_id, body))
+
+
+@router.delete("/shifts/{shift_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_shift(session: DbSession, _: Editor, shift_id: int) -> None:
+    await shift_service.delete_shift(session, shift_id)
+
+
+@router.get("/leave", response_model=Page[LeaveRead])
+async def list_leave(
+    session: DbSession,
+    _: Reader,
+    page: Pagination,
+    start: StartDate = None,
+    end: EndDate = None,
+    person_id: PersonFilter = None,
+) -> Page[LeaveRead]:
+    items, total = await leave_service.list_leave(
+        session, page, start=start, end=end, person_id=person_id
+    )
+    return Page(
+        items=[LeaveRead.model_validate(v) for v in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post("/leave", response_model=LeaveRead, status_code=status.HTTP_201_CREATED)
+async def create_leave(session: DbSession, _: Editor, body: LeaveCreate) -> LeaveRead:
+    return LeaveRead.model_validate(await leave_service.create_leave(session, body))
+
+
+@router.get("/leave/{leave_id}", response_model=LeaveRead)
+async def get_leave(session: DbSession, _: Reader, leave_id: int) -> LeaveRead:
+    return LeaveRead.model_validate(await leave_service.get_leave(session, leave_id))
+
+
+@router.patch("/leave/{leave_id}", response_model=LeaveRead)
+async def update_leave(
+    session: DbSession, _: Editor, leave_id: int, body: LeaveUpdate
+) -> LeaveRead:
+    return LeaveRead.model_validate(await leave_service.update_leave(session, leave_id, body))
+
+
+@router.delete("/leave/{leave_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_leave(session: DbSession, _: Editor, leave_id: int) -> None:
+    await leave_service.delete_leave(session, leave_id)
+
+
+async def _year_read(session: DbSession, year: Any) -> AcademicYearRead:
+    blocks = await years.year_blocks(session, year.id)
+    read = AcademicYearRead.model_validate(year)
+    read.blocks = [BlockRead.model_validate(b) for b in blocks]
+    return read
+
+
+@router.get("/academic-years", response_model=list[AcademicYearRead])
+async def list_years(session: DbSession, _: Reader) -> list[AcademicYearRead]:
+    return [await _year_read(session, y) for y in await years.list_years(session)]
+
+
+@router.get("/academic-years/{year_id}", response_model=AcademicYearRead)
+async def get_year(session: DbSession, _: Reader, year_id: int) -> AcademicYearRead:
+    return await _year_read(session, await years.get_year(session, year_id))
+
+
+@router.post("/schedule/import", response_model=ImportSummary)
+async def import_schedule(
+    session: DbSession,
+    _: Editor,
+    body: Annotated[dict[str, Any], Body(description="A schedule file (acgme-rules.md format)")],
+) -> ImportSummary:
+    try:
+        schedule = parse_schedule(body)
+    except ScheduleFileError as exc:
+        raise InvalidInputError(str(exc)) from None
+    return await transfer.import_schedule(session, schedule)
+
+
+@router.get("/schedule/export")
+async def export_schedule(
+    session: DbSession,
+    _: Editor,
+    start: StartDate = None,
+    end: EndDate = None,
+    with_names: Annotated[bool, Query(description="Include residents' names")] = False,
+) -> dict[str, Any]:
+    schedule = await transfer.export_schedule(session, start=start, end=end, with_names=with_names)
+    return schedule.to_json_dict()

@@ -1,0 +1,25 @@
+"""The academic calendar: consecutive 28-day blocks from the year's first day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+BLOCK_DAYS = 28
+
+
+def block_bounds(start: date, end: date) -> list[tuple[int, date, date]]:
+    """(number, first day, last day) of each block; the last one may be shorter."""
+    blocks = []
+    first, number = start, 1
+    while first <= end:
+        last = min(first + timedelta(days=BLOCK_DAYS - 1), end)
+        blocks.append((number, first, last))
+        first, number = last + timedelta(days=1), number + 1
+    return blocks
+
+
+def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """An inclusive date filter as a half-open datetime interval."""
+    lower = datetime.combine(start, time.min) if start else None
+    upper = datetime.combine(end + timedelta(days=1), time.min) if end else None
+    return lower, upper

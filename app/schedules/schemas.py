@@ -1,0 +1,136 @@
+"""Request and response bodies for shifts, leave and academic years."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.schedules.file_format import ShiftKind
+from app.schedules.models import LeaveKind
+
+
+def _wall_clock(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        raise ValueError("must be a local wall-clock time without a UTC offset")
+    return value
+
+
+class _ShiftTimes(BaseModel):
+    @model_validator(mode="after")
+    def _check_times(self) -> _ShiftTimes:
+        start, end = getattr(self, "start", None), getattr(self, "end", None)
+        if start is not None and end is not None and end <= start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class ShiftCreate(_ShiftTimes):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int
+    start: datetime
+    end: datetime
+    kind: ShiftKind
+    worked_minutes: int = Field(default=0, ge=0)
+
+    _naive = field_validator("start", "end")(_wall_clock)
+
+    @model_validator(mode="after")
+    def _worked_minutes(self) -> ShiftCreate:
+        if self.worked_minutes and self.kind != ShiftKind.HOME_CALL:
+            raise ValueError("worked_minutes applies to home_call shifts only")
+        if self.worked_minutes * 60 > (self.end - self.start).total_seconds():
+            raise ValueError("worked_minutes exceeds the shift's length")
+        return self
+
+
+class ShiftUpdate(_ShiftTimes):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    kind: ShiftKind | None = None
+    worked_minutes: int | None = Field(default=None, ge=0)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _naive(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _wall_clock(value)
+
+
+class ShiftRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    person_id: int
+    start: datetime = Field(validation_alias="start_at")
+    end: datetime = Field(validation_alias="end_at")
+    kind: ShiftKind
+    worked_minutes: int
+
+
+class _LeaveDates(BaseModel):
+    @model_validator(mode="after")
+    def _check_dates(self) -> _LeaveDates:
+        start, end = getattr(self, "start", None), getattr(self, "end", None)
+        if start is not None and end is not None and end < start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class LeaveCreate(_LeaveDates):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int
+    start: date
+    end: date
+    kind: LeaveKind = LeaveKind.VACATION
+
+
+class LeaveUpdate(_LeaveDates):
+    model_config = ConfigDict(extra="forbid")
+
+    start: date | None = None
+    end: date | None = None
+    kind: LeaveKind | None = None
+
+
+class LeaveRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    person_id: int
+    start: date = Field(validation_alias="start_date")
+    end: date = Field(validation_alias="end_date")
+    kind: LeaveKind
+
+
+class BlockRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: int
+    start: date = Field(validation_alias="start_date")
+    end: date = Field(validation_alias="end_date")
+
+
+class AcademicYearRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    program: str
+    start: date = Field(validation_alias="start_date")
+    end: date = Field(validation_alias="end_date")
+    active: bool
+    blocks: list[BlockRead] = []
+
+
+class ImportSummary(BaseModel):
+    academic_year_id: int
+    residents_created: int
+    residents_updated: int
+    shifts: int
+    leave: int
+    shifts_replaced: int

@@ -1,0 +1,159 @@
+"""Whole-schedule import and export in the schedule file format.
+
+An import is a single transaction: the file is fully checked before the first write, and any
+failure afterwards rolls everything back, so a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.errors import InvalidInputError, NotFoundError
+from app.people.models import Person, PersonKind
+from app.schedules.file_format import (
+    LeaveEntry,
+    Period,
+    ResidentEntry,
+    ScheduleFile,
+    ShiftEntry,
+)
+from app.schedules.models import Leave, Shift
+from app.schedules.schemas import ImportSummary
+from app.schedules.years import active_year, ensure_year
+
+
+def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+
+
+async def _upsert_residents(
+    session: AsyncSession, residents: list[ResidentEntry]
+) -> tuple[dict[str, int], int, int]:
+    existing = {
+        p.code: p
+        for p in await session.scalars(
+            select(Person).where(Person.code.in_([r.id for r in residents]))
+        )
+    }
+    created = updated = 0
+    for index, entry in enumerate(residents):
+        person = existing.get(entry.id)
+        if person is None:
+            person = Person(code=entry.id, name=entry.name, kind=PersonKind.RESIDENT, pgy=entry.pgy)
+            session.add(person)
+            existing[entry.id] = person
+            created += 1
+            continue
+        if person.kind != PersonKind.RESIDENT:
+            raise InvalidInputError(f"residents[{index}].id: {entry.id!r} is a faculty member")
+        if person.pgy != entry.pgy or (entry.name and person.name != entry.name):
+            person.pgy = entry.pgy
+            person.name = entry.name or person.name
+            updated += 1
+    await session.flush()
+    return {code: person.id for code, person in existing.items()}, created, updated
+
+
+async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> ImportSummary:
+    """Make ``schedule`` the stored schedule for its period, replacing shifts and leave there."""
+    period = schedule.period
+    year = await ensure_year(session, schedule.program, period.start, period.end)
+    ids, created, updated = await _upsert_residents(session, schedule.residents)
+    lower, upper = _period_bounds(period.start, period.end)
+    replaced = await session.execute(
+        delete(Shift).where(Shift.start_at < upper, Shift.end_at > lower)
+    )
+    await session.execute(
+        delete(Leave).where(Leave.start_date <= period.end, Leave.end_date >= period.start)
+    )
+    if schedule.shifts:
+        await session.execute(
+            insert(Shift),
+            [
+                {
+                    "person_id": ids[s.resident],
+                    "start_at": s.start,
+                    "end_at": s.end,
+                    "kind": s.kind,
+                    "worked_minutes": s.worked_minutes,
+                }
+                for s in schedule.shifts
+            ],
+        )
+    if schedule.leave:
+        await session.execute(
+            insert(Leave),
+            [
+                {"person_id": ids[v.resident], "start_date": v.start, "end_date": v.end}
+                for v in schedule.leave
+            ],
+        )
+    await session.flush()
+    return ImportSummary(
+        academic_year_id=year.id,
+        residents_created=created,
+        residents_updated=updated,
+        shifts=len(schedule.shifts),
+        leave=len(schedule.leave),
+        shifts_replaced=int(getattr(replaced, "rowcount", 0) or 0),
+    )
+
+
+async def export_schedule(
+    session: AsyncSession,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    with_names: bool = False,
+) -> ScheduleFile:
+    """The stored schedule for [start, end] (default: the active academic year)."""
+    year = await active_year(session)
+    if start is None or end is None:
+        if year is None:
+            raise NotFoundError("no academic year is stored yet; import or seed a schedule first")
+        start, end = start or year.start_date, end or year.end_date
+    if end < start:
+        raise InvalidInputError("end: must not be before start")
+    program = year.program if year is not None else "Residency program"
+    lower, upper = _period_bounds(start, end)
+    residents = list(
+        await session.scalars(
+            select(Person).where(Person.kind == PersonKind.RESIDENT).order_by(Person.code)
+        )
+    )
+    codes = {p.id: p.code for p in residents}
+    shifts = await session.scalars(
+        select(Shift)
+        .where(Shift.start_at < upper, Shift.end_at > lower)
+        .order_by(Shift.person_id, Shift.start_at)
+    )
+    leave = await session.scalars(
+        select(Leave)
+        .where(Leave.start_date <= end, Leave.end_date >= start)
+        .order_by(Leave.person_id, Leave.start_date)
+    )
+    return ScheduleFile(
+        program=program,
+        period=Period(start=start, end=end),
+        residents=[
+            ResidentEntry(id=p.code, pgy=p.pgy or 1, name=p.name if with_names else None)
+            for p in residents
+        ],
+        shifts=[
+            ShiftEntry(
+                resident=codes[s.person_id],
+                start=s.start_at,
+                end=s.end_at,
+                kind=s.kind,
+                worked_minutes=s.worked_minutes,
+            )
+            for s in shifts
+        ],
+        leave=[
+            LeaveEntry(resident=codes[v.person_id], start=v.start_date, end=v.end_date)
+            for v in leave
+        ],
+    )

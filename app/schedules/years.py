@@ -1,0 +1,58 @@
+"""Academic years and their blocks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.errors import NotFoundError
+from app.schedules.calendar import block_bounds
+from app.schedules.models import AcademicYear, Block
+
+
+async def ensure_year(
+    session: AsyncSession, program: str, start: date, end: date, *, activate: bool = True
+) -> AcademicYear:
+    """The year with exactly these dates (created with its blocks if new), made active."""
+    year = await session.scalar(
+        select(AcademicYear).where(AcademicYear.start_date == start, AcademicYear.end_date == end)
+    )
+    if year is None:
+        year = AcademicYear(program=program, start_date=start, end_date=end, active=False)
+        session.add(year)
+        await session.flush()
+        session.add_all(
+            Block(year_id=year.id, number=n, start_date=first, end_date=last)
+            for n, first, last in block_bounds(start, end)
+        )
+    year.program = program
+    if activate:
+        await session.execute(
+            update(AcademicYear).where(AcademicYear.id != year.id).values(active=False)
+        )
+        year.active = True
+    await session.flush()
+    return year
+
+
+async def active_year(session: AsyncSession) -> AcademicYear | None:
+    return await session.scalar(select(AcademicYear).where(AcademicYear.active.is_(True)))
+
+
+async def list_years(session: AsyncSession) -> list[AcademicYear]:
+    return list(await session.scalars(select(AcademicYear).order_by(AcademicYear.start_date)))
+
+
+async def get_year(session: AsyncSession, year_id: int) -> AcademicYear:
+    year = await session.get(AcademicYear, year_id)
+    if year is None:
+        raise NotFoundError(f"academic year {year_id} not found")
+    return year
+
+
+async def year_blocks(session: AsyncSession, year_id: int) -> list[Block]:
+    return list(
+        await session.scalars(select(Block).where(Block.year_id == year_id).order_by(Block.number))
+    )

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.helpers import schedule_file
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    return tmp_path
+
+
+def test_import_then_export(database_env: Path) -> None:
+    source = database_env / "in.json"
+    source.write_text(json.dumps(schedule_file()))
+    imported = runner.invoke(cli, ["import", str(source)])
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["shifts"] == 3
+
+    target = database_env / "out.json"
+    exported = runner.invoke(cli, ["export", "--out", str(target)])
+    assert exported.exit_code == 0, exported.output
+    written = json.loads(target.read_text())
+    assert written["shifts"] == schedule_file()["shifts"]
+
+
+def test_bad_file_exits_2_naming_the_item(database_env: Path) -> None:
+    data = schedule_file()
+    data["shifts"][1]["end"] = data["shifts"][1]["start"]
+    source = database_env / "bad.json"
+    source.write_text(json.dumps(data))
+    result = runner.invoke(cli, ["import", str(source)])
+    assert result.exit_code == 2
+    assert "shifts[1].end: must be after start" in result.stderr
+    assert "Traceback" not in result.output
+
+    missing = runner.invoke(cli, ["import", str(database_env / "nope.json")])
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+    source.write_text("{not json")
+    garbled = runner.invoke(cli, ["import", str(source)])
+    assert garbled.exit_code == 2 and "not valid JSON" in garbled.stderr
+
+
+def test_export_with_nothing_stored_exits_2(database_env: Path) -> None:
+    result = runner.invoke(cli, ["export", "--out", str(database_env / "o.json")])
+    assert result.exit_code == 2 and "no academic year" in result.stderr
+    bad_date = runner.invoke(cli, ["export", "--out", "o.json", "--start", "July"])
+    assert bad_date.exit_code == 2
+
+
+def test_bad_setting_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+    result = runner.invoke(cli, ["migrate"])
+    assert result.exit_code == 2 and "DATABASE_URL" in result.stderr
