@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from app.compliance.cli import validate
 from app.core.config import Settings, SettingsError, load_settings
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
@@ -124,9 +125,7 @@ def export_command(
 
     async def work(database: Database) -> str:
         async with database.session() as session:
-            schedule = await export_schedule(
-                session, start=first, end=last, with_names=with_names
-            )
+            schedule = await export_schedule(session, start=first, end=last, with_names=with_names)
         return json.dumps(schedule.to_json_dict(), indent=1)
 
     try:
@@ -135,6 +134,34 @@ def export_command(
         raise fail(exc.message) from None
     out.write_text(text + "\n", encoding="utf-8")
     typer.echo(f"wrote {out}")
+
+
+@cli.command()
+def seed(
+    demo: Annotated[
+        str, typer.Option("--demo", help="Demo program size: small, medium or large")
+    ] = "medium",
+    seed_value: Annotated[int, typer.Option("--seed", help="Solver seed")] = 0,
+    force: Annotated[bool, typer.Option(help="Regenerate even if already seeded")] = False,
+) -> None:
+    """Load the demo program: residents, faculty, rotations and a generated academic year.
+
+    Safe to re-run: an already seeded database is left as it is (unless --force).
+    """
+    from app.schedules.seed import SeedError, seed_demo
+
+    try:
+        message = with_database(
+            lambda database: seed_demo(database, size=demo, seed=seed_value, force=force)
+        )
+    except SeedError as exc:
+        raise fail(str(exc), code=1) from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(message)
+
+
+cli.command("validate")(validate)
 
 
 def main() -> None:

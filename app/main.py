@@ -1,12 +1,13 @@
 """create_app(): the one place where the service is wired together.
 
-Everything (routes, error handlers, and later middleware, /metrics and tracing) is attached here
-at construction time; the lifespan only opens and closes connections.
+Everything (routes, error handlers, the request telemetry layer, /metrics, tracing, logging) is
+attached here at construction time; the lifespan only opens and closes connections and
+background work.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,7 +17,11 @@ from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
 from app.api.router import build_api_router
 from app.core.config import Settings, get_settings
+from app.core.request_telemetry import Telemetry, TelemetryMiddleware
 from app.db.engine import Database
+from app.generation.jobs import GenerationJobs
+
+Shutdown = Callable[[], Awaitable[None]]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,11 +31,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
     )
+    generation_jobs = GenerationJobs(database)
+    telemetry = Telemetry()
+    startup: list[Shutdown] = []
+    shutdown: list[Shutdown] = [generation_jobs.close, database.dispose]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
+        for start in startup:
+            await start()
+        try:
+            yield
+        finally:
+            for stop in shutdown:
+                await stop()
 
     app = FastAPI(
         title="Residency Scheduler",
@@ -40,6 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.generation_jobs = generation_jobs
+    app.state.telemetry = telemetry
+    app.state.startup = startup  # async callables run at startup (e.g. background exporters)
+    app.state.shutdown = shutdown  # async callables run at shutdown, in order
+
+    # --- observability wiring: logging, metrics, tracing (one line each) ---
+
+    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(build_api_router())

@@ -28,8 +28,18 @@ def schedule_file(**overrides: Any) -> dict[str, Any]:
         "period": {"start": "2026-07-01", "end": "2026-07-28"},
         "residents": [{"id": "r01", "pgy": 1}, {"id": "r02", "pgy": 2}],
         "shifts": [
-            {"resident": "r01", "start": "2026-07-01T07:00", "end": "2026-07-01T19:00", "kind": "day"},
-            {"resident": "r02", "start": "2026-07-02T07:00", "end": "2026-07-03T09:00", "kind": "call"},
+            {
+                "resident": "r01",
+                "start": "2026-07-01T07:00",
+                "end": "2026-07-01T19:00",
+                "kind": "day",
+            },
+            {
+                "resident": "r02",
+                "start": "2026-07-02T07:00",
+                "end": "2026-07-03T09:00",
+                "kind": "call",
+            },
             {
                 "resident": "r02",
                 "start": "2026-07-05T17:00",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -10,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.extra = extra
 
 
 class NotFoundError(DomainError):
@@ -33,7 +36,7 @@ class ForbiddenError(DomainError):
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+    return JSONResponse({"detail": exc.message, **exc.extra}, status_code=exc.status_code)
 
 
 async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:

@@ -45,6 +45,43 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    service_name: str = Field(default="residency-scheduler", min_length=1, max_length=64)
+
+    # Logging (docs/logging.md)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
+    log_format: Literal["json", "console"] = "json"
+    log_file: str | None = None
+    log_max_file_size: int = Field(default=100, ge=1, le=10_000)  # MB
+    log_backup_count: int = Field(default=7, ge=0, le=1000)
+
+    # Metrics (docs/observability.md, docs/metrics.md)
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
+    pushgateway_url: str | None = None
+    pushgateway_job: str = Field(default="residency-scheduler", min_length=1, max_length=128)
+    pushgateway_interval: float = Field(default=60.0, gt=0, le=86_400)
+
+    # Tracing: OpenTelemetry's own OTEL_* variables are honoured too (docs/observability.md)
+    tracing_enabled: bool = False
+    tracing_console: bool = False
+    jaeger_endpoint: str | None = None
+
+    @property
+    def effective_log_level(self) -> str:
+        """LOG_LEVEL, else DEBUG in development and INFO everywhere else."""
+        if self.log_level is not None:
+            return self.log_level
+        return "DEBUG" if self.environment == "development" else "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) and value else (value or None)
+
+    @field_validator("log_file", "metrics_token", "pushgateway_url", "jaeger_endpoint")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from app.api.dependencies import DbSession, Pagination
 from app.api.errors import InvalidInputError
 from app.api.pagination import Page
 from app.auth.dependencies import Editor, Reader
+from app.compliance.service import guarded_change
 from app.schedules import leave as leave_service
 from app.schedules import shifts as shift_service
 from app.schedules import transfer, years
@@ -58,8 +59,18 @@ async def list_shifts(
 
 
 @router.post("/shifts", response_model=ShiftRead, status_code=status.HTTP_201_CREATED)
-async def create_shift(session: DbSession, _: Editor, body: ShiftCreate) -> ShiftRead:
-    return ShiftRead.model_validate(await shift_service.create_shift(session, body))
+async def create_shift(session: DbSession, principal: Editor, body: ShiftCreate) -> ShiftRead:
+    """Add a shift. One that would break an ACGME rule is refused with 409 and the violations,
+    unless ``override_justification`` explains why it must stand (stored and audited)."""
+    shift = await guarded_change(
+        session,
+        person_ids=[body.person_id],
+        day=body.start.date(),
+        change=lambda: shift_service.create_shift(session, body),
+        justification=body.override_justification,
+        actor_user_id=principal.user_id,
+    )
+    return ShiftRead.model_validate(shift)
 
 
 @router.get("/shifts/{shift_id}", response_model=ShiftRead)
@@ -69,9 +80,20 @@ async def get_shift(session: DbSession, _: Reader, shift_id: int) -> ShiftRead:
 
 @router.patch("/shifts/{shift_id}", response_model=ShiftRead)
 async def update_shift(
-    session: DbSession, _: Editor, shift_id: int, body: ShiftUpdate
+    session: DbSession, principal: Editor, shift_id: int, body: ShiftUpdate
 ) -> ShiftRead:
-    return ShiftRead.model_validate(await shift_service.update_shift(session, shift_id, body))
+    """Change a shift; ACGME-breaking changes need ``override_justification`` as on create."""
+    current = await shift_service.get_shift(session, shift_id)
+    people = {current.person_id, body.person_id or current.person_id}
+    shift = await guarded_change(
+        session,
+        person_ids=sorted(people),
+        day=(body.start or current.start_at).date(),
+        change=lambda: shift_service.update_shift(session, shift_id, body),
+        justification=body.override_justification,
+        actor_user_id=principal.user_id,
+    )
+    return ShiftRead.model_validate(shift)
 
 
 @router.delete("/shifts/{shift_id}", status_code=status.HTTP_204_NO_CONTENT)

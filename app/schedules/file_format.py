@@ -162,6 +162,10 @@ def parse_schedule_json(text: str | bytes) -> ScheduleFile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScheduleFileError(f"file: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise ScheduleFileError("file: not UTF-8 encoded JSON") from None
+    except RecursionError:
+        raise ScheduleFileError("file: JSON nested too deeply") from None
     return parse_schedule(data)
 
 

@@ -33,6 +33,7 @@ class ShiftCreate(_ShiftTimes):
     end: datetime
     kind: ShiftKind
     worked_minutes: int = Field(default=0, ge=0)
+    override_justification: str | None = Field(default=None, max_length=2000)
 
     _naive = field_validator("start", "end")(_wall_clock)
 
@@ -53,6 +54,7 @@ class ShiftUpdate(_ShiftTimes):
     end: datetime | None = None
     kind: ShiftKind | None = None
     worked_minutes: int | None = Field(default=None, ge=0)
+    override_justification: str | None = Field(default=None, max_length=2000)
 
     @field_validator("start", "end")
     @classmethod

@@ -64,7 +64,11 @@ async def get_shift(session: AsyncSession, shift_id: int) -> Shift:
 
 async def update_shift(session: AsyncSession, shift_id: int, data: ShiftUpdate) -> Shift:
     shift = await get_shift(session, shift_id)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    changes = {
+        k: v
+        for k, v in data.model_dump(exclude_unset=True, exclude={"override_justification"}).items()
+        if v is not None
+    }
     person_id = changes.get("person_id", shift.person_id)
     start = changes.get("start", shift.start_at)
     end = changes.get("end", shift.end_at)

@@ -6,6 +6,7 @@ failure afterwards rolls everything back, so a bad file changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, insert, select
@@ -108,8 +109,10 @@ async def export_schedule(
     start: date | None = None,
     end: date | None = None,
     with_names: bool = False,
+    person_ids: Collection[int] | None = None,
 ) -> ScheduleFile:
-    """The stored schedule for [start, end] (default: the active academic year)."""
+    """The stored schedule for [start, end] (default: the active academic year), optionally
+    only for some residents."""
     year = await active_year(session)
     if start is None or end is None:
         if year is None:
@@ -119,22 +122,17 @@ async def export_schedule(
         raise InvalidInputError("end: must not be before start")
     program = year.program if year is not None else "Residency program"
     lower, upper = _period_bounds(start, end)
-    residents = list(
-        await session.scalars(
-            select(Person).where(Person.kind == PersonKind.RESIDENT).order_by(Person.code)
-        )
-    )
+    people = select(Person).where(Person.kind == PersonKind.RESIDENT).order_by(Person.code)
+    shift_query = select(Shift).where(Shift.start_at < upper, Shift.end_at > lower)
+    leave_query = select(Leave).where(Leave.start_date <= end, Leave.end_date >= start)
+    if person_ids is not None:
+        people = people.where(Person.id.in_(person_ids))
+        shift_query = shift_query.where(Shift.person_id.in_(person_ids))
+        leave_query = leave_query.where(Leave.person_id.in_(person_ids))
+    residents = list(await session.scalars(people))
     codes = {p.id: p.code for p in residents}
-    shifts = await session.scalars(
-        select(Shift)
-        .where(Shift.start_at < upper, Shift.end_at > lower)
-        .order_by(Shift.person_id, Shift.start_at)
-    )
-    leave = await session.scalars(
-        select(Leave)
-        .where(Leave.start_date <= end, Leave.end_date >= start)
-        .order_by(Leave.person_id, Leave.start_date)
-    )
+    shifts = await session.scalars(shift_query.order_by(Shift.person_id, Shift.start_at))
+    leave = await session.scalars(leave_query.order_by(Leave.person_id, Leave.start_date))
     return ScheduleFile(
         program=program,
         period=Period(start=start, end=end),

@@ -6,7 +6,9 @@ from tests.helpers import API
 
 
 async def test_rotation_crud(client: httpx.AsyncClient) -> None:
-    created = await client.post(f"{API}/rotations", json={"code": "WARDS", "name": "Inpatient wards"})
+    created = await client.post(
+        f"{API}/rotations", json={"code": "WARDS", "name": "Inpatient wards"}
+    )
     assert created.status_code == 201
     rotation = created.json()
     renamed = await client.patch(f"{API}/rotations/{rotation['id']}", json={"name": "Wards"})
@@ -20,8 +22,12 @@ async def test_rotation_crud(client: httpx.AsyncClient) -> None:
 
 
 async def test_rotation_validation(client: httpx.AsyncClient) -> None:
-    assert (await client.post(f"{API}/rotations", json={"code": "", "name": "x"})).status_code == 422
-    assert (await client.post(f"{API}/rotations", json={"code": "A B", "name": "x"})).status_code == 422
+    assert (
+        await client.post(f"{API}/rotations", json={"code": "", "name": "x"})
+    ).status_code == 422
+    assert (
+        await client.post(f"{API}/rotations", json={"code": "A B", "name": "x"})
+    ).status_code == 422
     assert (await client.patch(f"{API}/rotations/9", json={"name": "x"})).status_code == 404
     assignments = await client.get(f"{API}/rotation-assignments", params={"block_id": 1})
     assert assignments.status_code == 200 and assignments.json()["total"] == 0

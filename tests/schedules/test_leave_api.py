@@ -12,7 +12,9 @@ async def test_leave_crud_and_overlap(client: httpx.AsyncClient) -> None:
     assert created.status_code == 201
     leave = created.json()
 
-    clash = await client.post(f"{API}/leave", json={**body, "start": "2026-07-24", "end": "2026-07-25"})
+    clash = await client.post(
+        f"{API}/leave", json={**body, "start": "2026-07-24", "end": "2026-07-25"}
+    )
     assert clash.status_code == 409
 
     moved = await client.patch(f"{API}/leave/{leave['id']}", json={"end": "2026-07-21"})

@@ -55,7 +55,9 @@ async def test_bad_shift_payloads_are_422(client: httpx.AsyncClient) -> None:
     person_id = await create_resident(client)
     backwards = await create_shift(client, person_id, "2026-07-01T19:00", "2026-07-01T07:00")
     assert backwards.status_code == 422 and "end must be after start" in backwards.text
-    unknown_kind = await create_shift(client, person_id, "2026-07-01T07:00", "2026-07-01T19:00", "x")
+    unknown_kind = await create_shift(
+        client, person_id, "2026-07-01T07:00", "2026-07-01T19:00", "x"
+    )
     assert unknown_kind.status_code == 422
     with_offset = await create_shift(
         client, person_id, "2026-07-01T07:00+02:00", "2026-07-01T19:00+02:00"
@@ -83,7 +85,9 @@ async def test_list_filters_by_date_range_resident_and_kind(client: httpx.AsyncC
         return [s["start"][:10] for s in page.json()["items"]]
 
     # A night that starts on the 2nd still intersects the 3rd.
-    on_third = await client.get(f"{API}/shifts", params={"start": "2026-07-03", "end": "2026-07-03"})
+    on_third = await client.get(
+        f"{API}/shifts", params={"start": "2026-07-03", "end": "2026-07-03"}
+    )
     assert starts(on_third) == ["2026-07-02", "2026-07-03"]
     mine = await client.get(f"{API}/shifts", params={"person_id": second})
     assert starts(mine) == ["2026-07-03", "2026-07-10"]
@@ -91,7 +95,9 @@ async def test_list_filters_by_date_range_resident_and_kind(client: httpx.AsyncC
     assert starts(nights) == ["2026-07-02"]
     paged = (await client.get(f"{API}/shifts", params={"limit": 1, "offset": 3})).json()
     assert paged["total"] == 4 and len(paged["items"]) == 1
-    backwards = await client.get(f"{API}/shifts", params={"start": "2026-07-03", "end": "2026-07-01"})
+    backwards = await client.get(
+        f"{API}/shifts", params={"start": "2026-07-03", "end": "2026-07-01"}
+    )
     assert backwards.status_code == 422
 
 

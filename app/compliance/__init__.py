@@ -1,0 +1,27 @@
+"""ACGME duty-hour compliance: the validator of ``spec/acgme-rules.md``."""
+
+from app.compliance.blocks import Block, WindowTotals, leave_days_by_resident, make_blocks
+from app.compliance.duty_periods import DutyPeriod, Gap, duty_gaps, merge_duty_periods
+from app.compliance.report import ComplianceReport, Severity, Violation
+from app.compliance.rules import AVERAGED_RULES, RULES, Rule
+from app.compliance.table import report_table
+from app.compliance.validator import validate_schedule
+
+__all__ = [
+    "AVERAGED_RULES",
+    "RULES",
+    "Block",
+    "ComplianceReport",
+    "DutyPeriod",
+    "Gap",
+    "Rule",
+    "Severity",
+    "Violation",
+    "WindowTotals",
+    "duty_gaps",
+    "leave_days_by_resident",
+    "make_blocks",
+    "merge_duty_periods",
+    "report_table",
+    "validate_schedule",
+]

@@ -1,0 +1,211 @@
+"""Blocks (28-day averaging windows), leave days and the per-resident day ledger.
+
+Blocks are consecutive 28-day windows from ``period.start``; the last one may be shorter and is
+averaged over its own length. The ledger turns one resident's shifts into per-day totals and free
+intervals once, so that any window (a block, or a rolling 28 days in strict mode) is summed in
+O(log n) with prefix sums instead of re-walking the shifts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import accumulate
+
+from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind
+
+BLOCK_DAYS = 28
+DAY_SECONDS = 86_400
+_SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    number: int  # 1-based
+    start: date
+    end: date  # inclusive
+    first_day: int  # index of ``start`` in the schedule period
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class WindowTotals:
+    """What the averaged rules need to know about one resident in one window."""
+
+    resident: str
+    label: str  # "block 3" or "28 days from 2026-07-05", for messages
+    block: int | None  # block number; None for a rolling window
+    start: date
+    end: date  # inclusive
+    days: int
+    leave_days: int
+    counted_seconds: int
+    calls: int
+    days_off: int
+
+    @property
+    def working_days(self) -> int:
+        return self.days - self.leave_days
+
+
+def period_days(schedule: ScheduleFile) -> int:
+    return (schedule.period.end - schedule.period.start).days + 1
+
+
+def make_blocks(start: date, end: date) -> list[Block]:
+    """Consecutive 28-day blocks from ``start`` to ``end`` inclusive; the last may be shorter."""
+    total = (end - start).days + 1
+    return [
+        Block(
+            number=i // BLOCK_DAYS + 1,
+            start=start + timedelta(days=i),
+            end=start + timedelta(days=min(i + BLOCK_DAYS, total) - 1),
+            first_day=i,
+        )
+        for i in range(0, total, BLOCK_DAYS)
+    ]
+
+
+def rolling_windows(start: date, end: date) -> list[Block]:
+    """Every full 28-day window inside the period (strict mode); none if it is shorter."""
+    total = (end - start).days + 1
+    return [
+        Block(
+            number=0,
+            start=start + timedelta(days=i),
+            end=start + timedelta(days=i + 27),
+            first_day=i,
+        )
+        for i in range(total - BLOCK_DAYS + 1)
+    ]
+
+
+def block_number(start: date, n_blocks: int, moment: datetime) -> int:
+    """The block a moment falls in; moments outside the period count against the nearest block."""
+    index = (moment.date() - start).days // BLOCK_DAYS
+    return min(max(index, 0), n_blocks - 1) + 1
+
+
+def leave_days_by_resident(schedule: ScheduleFile) -> dict[str, set[int]]:
+    """Leave as day indices into the period (overlapping entries collapse; outside days dropped)."""
+    first = schedule.period.start
+    total = period_days(schedule)
+    days: dict[str, set[int]] = defaultdict(set)
+    for leave in schedule.leave:
+        lo = max((leave.start - first).days, 0)
+        hi = min((leave.end - first).days, total - 1)
+        days[leave.resident].update(range(lo, hi + 1))
+    return days
+
+
+class ResidentLedger:
+    """One resident's per-day hours, calls and leave, plus the free intervals of the period."""
+
+    def __init__(
+        self,
+        period_start: date,
+        n_days: int,
+        shifts: Iterable[ShiftEntry],
+        leave: set[int],
+    ) -> None:
+        self.period_start = period_start
+        self.n_days = n_days
+        origin = datetime.combine(period_start, time())
+        horizon = n_days * DAY_SECONDS
+        seconds = [0] * n_days
+        calls = [0] * n_days
+        busy: list[tuple[int, int]] = []  # every shift, home call included, for the days off
+        home_call, call = ShiftKind.HOME_CALL, ShiftKind.CALL
+        for shift in shifts:
+            kind = shift.kind
+            a = (shift.start - origin) // _SECOND
+            b = (shift.end - origin) // _SECOND
+            busy.append((a, b))
+            if kind is home_call:
+                # Worked minutes count on the day the home call starts (they carry no timestamps).
+                if 0 <= a < horizon:
+                    seconds[a // DAY_SECONDS] += shift.worked_minutes * 60
+                continue
+            if kind is call and 0 <= a < horizon:
+                calls[a // DAY_SECONDS] += 1
+            a, b = max(a, 0), min(b, horizon)
+            while a < b:  # split at midnights so any whole-day window clips exactly
+                cut = (a // DAY_SECONDS + 1) * DAY_SECONDS
+                if cut > b:
+                    cut = b
+                seconds[a // DAY_SECONDS] += cut - a
+                a = cut
+        on_leave = [0] * n_days
+        for day in leave:
+            seconds[day] = 0  # hours on leave days leave the numerator with the days themselves
+            on_leave[day] = 1
+        self._seconds = list(accumulate(seconds, initial=0))
+        self._calls = list(accumulate(calls, initial=0))
+        self._leave = list(accumulate(on_leave, initial=0))
+        self._free_starts, self._free_ends = _free_intervals(horizon, busy, leave)
+        whole = [
+            (e - s) // DAY_SECONDS for s, e in zip(self._free_starts, self._free_ends, strict=True)
+        ]
+        self._whole_days = list(accumulate(whole, initial=0))
+
+    def totals(self, resident: str, window: Block, label: str, block: int | None) -> WindowTotals:
+        lo, hi = window.first_day, window.first_day + window.days
+        return WindowTotals(
+            resident=resident,
+            label=label,
+            block=block,
+            start=window.start,
+            end=window.end,
+            days=window.days,
+            leave_days=self._leave[hi] - self._leave[lo],
+            counted_seconds=self._seconds[hi] - self._seconds[lo],
+            calls=self._calls[hi] - self._calls[lo],
+            days_off=self._days_off(lo * DAY_SECONDS, hi * DAY_SECONDS),
+        )
+
+    def _days_off(self, lo: int, hi: int) -> int:
+        """Σ ⌊free hours / 24⌋ over the free intervals cut at the window edges."""
+        first = bisect_right(self._free_ends, lo)  # first interval ending after lo
+        last = bisect_left(self._free_starts, hi) - 1  # last interval starting before hi
+        if first > last:
+            return 0
+
+        def clipped(i: int) -> int:
+            return (min(self._free_ends[i], hi) - max(self._free_starts[i], lo)) // DAY_SECONDS
+
+        if first == last:
+            return clipped(first)
+        inner = self._whole_days[last] - self._whole_days[first + 1]
+        return clipped(first) + inner + clipped(last)
+
+
+def _free_intervals(
+    horizon: int, busy: list[tuple[int, int]], leave: set[int]
+) -> tuple[list[int], list[int]]:
+    """Complement of the shifts and leave days within the period, in seconds.
+
+    Shifts stand in for duty periods here: the sub-hour gaps a period absorbs hold no whole day,
+    so the whole free days come out the same.
+    """
+    busy.extend((d * DAY_SECONDS, (d + 1) * DAY_SECONDS) for d in leave)
+    busy.sort()
+    starts: list[int] = []
+    ends: list[int] = []
+    cursor = 0
+    for a, b in busy:
+        if a > cursor:
+            starts.append(cursor)
+            ends.append(min(a, horizon))
+        cursor = max(cursor, b)
+        if cursor >= horizon:
+            break
+    if cursor < horizon:
+        starts.append(cursor)
+        ends.append(horizon)
+    return starts, ends

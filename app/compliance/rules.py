@@ -1,0 +1,206 @@
+"""The seven ACGME duty-hour rules of ``spec/acgme-rules.md``, each a small pure check.
+
+Averaged rules look at one resident's :class:`WindowTotals` (a block, or a rolling window in
+strict mode); per-event rules look at one duty period or gap. A check returns the finding or None.
+Comparisons are done in whole seconds so the boundaries (exactly 80 h/week, exactly 28 h) are exact.
+
+Readings of the spec worth knowing:
+- home-call duty periods are duty periods, so the per-event rules (28 h, 14 h and 8 h rest) see
+  them too; they only never merge with in-house shifts.
+- home-call ``worked_minutes`` count in the window where the home call starts.
+- ``value`` is rounded to one decimal, so 28 h 01 min reads 28.0; messages give h and min.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from app.compliance.blocks import WindowTotals
+from app.compliance.duty_periods import DutyPeriod, Gap
+from app.compliance.report import Severity, Violation
+from app.schedules.file_format import ResidentEntry, ShiftKind
+
+HOUR = 3600
+MAX_WEEKLY_HOURS = 80
+MAX_CONTINUOUS_HOURS = 28  # 24 h + up to 4 h for transitions
+LONG_PERIOD_HOURS = 24
+REST_AFTER_LONG_HOURS = 14
+REST_BETWEEN_HOURS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    section: str  # "§2025 (§2017)"
+    severity: Severity
+
+    def rolling(self) -> Rule:
+        """The strict-mode variant over rolling 28-day windows: a warning, never a violation."""
+        return Rule(f"{self.id}_rolling", self.section, Severity.WARNING)
+
+    def record(
+        self,
+        resident: str,
+        start: date,
+        end: date,
+        value: float,
+        limit: float,
+        message: str,
+        block: int | None,
+    ) -> Violation:
+        return Violation(
+            rule=self.id,
+            section=self.section,
+            severity=self.severity,
+            resident=resident,
+            start=start,
+            end=end,
+            value=value,
+            limit=limit,
+            message=message,
+            block=block,
+        )
+
+
+HOURS_80_WEEKLY = Rule("hours_80_weekly", "6.20 (VI.F.1)", Severity.VIOLATION)
+REST_AFTER_24H_CALL = Rule("rest_after_24h_call", "6.21.a (VI.F.2.b)", Severity.VIOLATION)
+ONE_DAY_OFF_IN_7 = Rule("one_day_off_in_7", "6.21.b (VI.F.2.c)", Severity.VIOLATION)
+MAX_CONTINUOUS_24_4 = Rule("max_continuous_24_4", "6.22 (VI.F.3.a)", Severity.VIOLATION)
+IN_HOUSE_CALL_Q3 = Rule("in_house_call_q3", "6.27 (VI.F.7)", Severity.VIOLATION)
+PGY1_MOONLIGHTING = Rule("pgy1_moonlighting", "6.25.b (VI.F.5.c)", Severity.VIOLATION)
+REST_BETWEEN_SHIFTS_8H = Rule("rest_between_shifts_8h", "6.21 (VI.F.2.a)", Severity.WARNING)
+
+RULES: tuple[Rule, ...] = (
+    HOURS_80_WEEKLY,
+    REST_AFTER_24H_CALL,
+    ONE_DAY_OFF_IN_7,
+    MAX_CONTINUOUS_24_4,
+    IN_HOUSE_CALL_Q3,
+    PGY1_MOONLIGHTING,
+    REST_BETWEEN_SHIFTS_8H,
+)
+AVERAGED_RULES: tuple[Rule, ...] = (HOURS_80_WEEKLY, ONE_DAY_OFF_IN_7, IN_HOUSE_CALL_Q3)
+
+
+def _duration(seconds: float) -> str:
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d} min"
+
+
+# --- averaged rules: one window of one resident ---------------------------------------------
+
+
+def hours_80_weekly(t: WindowTotals, rule: Rule = HOURS_80_WEEKLY) -> Violation | None:
+    if t.working_days < 7:  # too little non-leave time to average over
+        return None
+    # hours / (working_days / 7) <= 80, kept in integers
+    if 7 * t.counted_seconds <= MAX_WEEKLY_HOURS * HOUR * t.working_days:
+        return None
+    average = round(7 * t.counted_seconds / (HOUR * t.working_days), 1)
+    message = f"averaged {average} h/week over {t.label}"
+    return rule.record(t.resident, t.start, t.end, average, MAX_WEEKLY_HOURS, message, t.block)
+
+
+def one_day_off_in_7(t: WindowTotals, rule: Rule = ONE_DAY_OFF_IN_7) -> Violation | None:
+    required = t.working_days // 7
+    if t.days_off >= required:
+        return None
+    message = f"{t.days_off} free 24 h periods in {t.label}, {required} required"
+    return rule.record(t.resident, t.start, t.end, t.days_off, required, message, t.block)
+
+
+def in_house_call_q3(t: WindowTotals, rule: Rule = IN_HOUSE_CALL_Q3) -> Violation | None:
+    allowed = t.working_days // 3
+    if t.calls <= allowed:
+        return None
+    message = f"{t.calls} in-house calls in {t.label}, at most {allowed} allowed"
+    return rule.record(t.resident, t.start, t.end, t.calls, allowed, message, t.block)
+
+
+# --- per-event rules: every duty period or gap of one resident -------------------------------
+# They take whole lists (and a block lookup for the few hits) because a year has ~15k periods.
+
+BlockOf = Callable[[datetime], int]
+_MAX_CONTINUOUS = timedelta(hours=MAX_CONTINUOUS_HOURS)
+_LONG_PERIOD = timedelta(hours=LONG_PERIOD_HOURS)
+_REST_AFTER_LONG = timedelta(hours=REST_AFTER_LONG_HOURS)
+_REST_BETWEEN = timedelta(hours=REST_BETWEEN_HOURS)
+
+
+def max_continuous_24_4(
+    resident: str, periods: Iterable[DutyPeriod], block_of: BlockOf
+) -> list[Violation]:
+    return [
+        MAX_CONTINUOUS_24_4.record(
+            resident,
+            p.start.date(),
+            p.end.date(),
+            round(p.hours, 1),
+            MAX_CONTINUOUS_HOURS,
+            f"continuous duty of {_duration(p.hours * HOUR)}, more than 24 h + 4 h",
+            block_of(p.start),
+        )
+        for p in periods
+        if p.end - p.start > _MAX_CONTINUOUS
+    ]
+
+
+def rest_after_24h_call(resident: str, gaps: Iterable[Gap], block_of: BlockOf) -> list[Violation]:
+    """Once per duty period of 24 h or more that is followed by less than 14 h off."""
+    return [
+        REST_AFTER_24H_CALL.record(
+            resident,
+            g.before.start.date(),
+            g.before.end.date(),
+            round(g.hours, 1),
+            REST_AFTER_LONG_HOURS,
+            f"{_duration(g.hours * HOUR)} off after {_duration(g.before.hours * HOUR)} "
+            f"of continuous duty, {REST_AFTER_LONG_HOURS} h required",
+            block_of(g.before.start),
+        )
+        for g in gaps
+        if g.end - g.start < _REST_AFTER_LONG and g.before.end - g.before.start >= _LONG_PERIOD
+    ]
+
+
+def rest_between_shifts_8h(
+    resident: str, gaps: Iterable[Gap], block_of: BlockOf
+) -> list[Violation]:
+    return [
+        REST_BETWEEN_SHIFTS_8H.record(
+            resident,
+            g.before.start.date(),
+            g.before.end.date(),
+            round(g.hours, 1),
+            REST_BETWEEN_HOURS,
+            f"{_duration(g.hours * HOUR)} off between duty periods, {REST_BETWEEN_HOURS} h advised",
+            block_of(g.before.start),
+        )
+        for g in gaps
+        if g.end - g.start < _REST_BETWEEN
+    ]
+
+
+def pgy1_moonlighting(
+    resident: ResidentEntry, periods: Iterable[DutyPeriod], block_of: BlockOf
+) -> list[Violation]:
+    """One record per moonlighting shift of a PGY-1 resident, dated by its duty period."""
+    if resident.pgy != 1:
+        return []
+    return [
+        PGY1_MOONLIGHTING.record(
+            resident.id,
+            p.start.date(),
+            p.end.date(),
+            round(shift.hours, 1),
+            0,
+            f"PGY-1 moonlighting shift of {_duration(shift.hours * HOUR)} "
+            f"on {shift.start.date().isoformat()}",
+            block_of(p.start),
+        )
+        for p in periods
+        for shift in p.shifts
+        if shift.kind is ShiftKind.MOONLIGHTING
+    ]

@@ -1,0 +1,120 @@
+"""/api/v1/schedule/generate and /api/v1/generation-jobs"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.api.errors import ConflictError, InvalidInputError, NotFoundError
+from app.auth.dependencies import Editor
+from app.generation import DemoSize, ProgramFileError, demo_program, parse_program
+from app.generation.jobs import GenerationJob, GenerationJobs, TooManyJobsError
+
+router = APIRouter(tags=["generation"])
+
+
+class GenerateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    demo: DemoSize | None = Field(default=None, description="Generate the demo program")
+    program: dict[str, Any] | None = Field(default=None, description="A program definition")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    time_limit: float | None = Field(default=None, gt=0, le=3600, description="Seconds")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GenerateRequest:
+        if (self.demo is None) == (self.program is None):
+            raise ValueError("give exactly one of demo or program")
+        return self
+
+
+class ProgressRead(BaseModel):
+    phase: str
+    solutions: int
+    objective: float | None
+    bound: float | None
+    elapsed: float
+
+
+class JobRead(BaseModel):
+    id: str
+    status: str
+    seed: int
+    time_limit: float | None
+    created_at: datetime
+    finished_at: datetime | None
+    progress: ProgressRead | None
+    outcome: str | None = Field(description="optimal, feasible, infeasible, timeout or error")
+    explanation: str | None = Field(description="Why a run failed, in the program's terms")
+    objective: float | None
+    wall_time: float | None
+    shifts: int | None
+    academic_year_id: int | None
+
+    @classmethod
+    def of(cls, job: GenerationJob) -> JobRead:
+        p = job.progress
+        progress = (
+            None
+            if p is None
+            else ProgressRead(
+                phase=p.phase,
+                solutions=p.solutions,
+                objective=p.objective,
+                bound=p.bound,
+                elapsed=p.elapsed,
+            )
+        )
+        return cls(
+            id=job.id,
+            status=job.status,
+            seed=job.seed,
+            time_limit=job.time_limit,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            progress=progress,
+            outcome=job.outcome,
+            explanation=job.explanation,
+            objective=job.objective,
+            wall_time=job.wall_time,
+            shifts=job.shifts,
+            academic_year_id=job.academic_year_id,
+        )
+
+
+def _jobs(request: Request) -> GenerationJobs:
+    jobs: GenerationJobs = request.app.state.generation_jobs
+    return jobs
+
+
+@router.post("/schedule/generate", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
+async def start_generation(request: Request, _: Editor, body: GenerateRequest) -> JobRead:
+    """Start generating a year; poll ``/generation-jobs/{id}``. On success the result becomes
+    the active schedule."""
+    try:
+        program = demo_program(body.demo) if body.demo else parse_program(body.program)
+    except ProgramFileError as exc:
+        raise InvalidInputError(f"program: {exc}") from None
+    try:
+        job = _jobs(request).submit(program, seed=body.seed, time_limit=body.time_limit)
+    except TooManyJobsError as exc:
+        raise ConflictError(str(exc)) from None
+    return JobRead.of(job)
+
+
+@router.get("/generation-jobs", response_model=list[JobRead])
+async def list_jobs(request: Request, _: Editor) -> list[JobRead]:
+    return [JobRead.of(j) for j in _jobs(request).all()]
+
+
+@router.get("/generation-jobs/{job_id}", response_model=JobRead)
+async def get_job(
+    request: Request, _: Editor, job_id: Annotated[str, Path(max_length=64)]
+) -> JobRead:
+    job = _jobs(request).get(job_id)
+    if job is None:
+        raise NotFoundError(f"generation job {job_id} not found")
+    return JobRead.of(job)

@@ -1,0 +1,204 @@
+"""Phase 2: the call plan (CP-SAT) — how many in-house calls each resident takes in each block,
+and who works the shifts that cross each block edge.
+
+This small model carries everything that links blocks together, so phase 3 can solve every team
+of every block on its own:
+
+* call fairness: within each class, yearly in-house call counts differ by at most
+  ``rules.call_spread`` (hard); per-block counts stay near the resident's share of the team's
+  calls (objective), within the q3 limit;
+* block edges: exactly the required number of residents of each team work each edge shift
+  (call, night) on a block's last day; the next block's teams keep enough residents free of
+  rest conflicts on their first day to cover it; no edge shift spills into leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from app.generation.solve import Outcome, SolutionHook, SolveLimits, solve
+from app.generation.teams import Team, block_teams
+from app.generation.timing import BLOCK_DAYS, conflicts
+from app.generation.year import ProgramYear
+from app.schedules.file_format import ShiftKind
+
+SLACK = 2  # per-block call counts stay within this many of the resident's share
+STEEP = 2  # extra cost per call beyond one away from the share: spreads deviations out
+WEEK_MINUTES = 80 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    outcome: Outcome
+    calls: dict[tuple[str, int], int]  # (resident, block) -> in-house calls in that block
+    edge: dict[tuple[str, int], str]  # (resident, block) -> edge shift worked on its last day
+
+
+def call_shift(year: ProgramYear, rotation: str) -> str | None:
+    shifts = year.program.rotation(rotation).shifts
+    return next((s for s in shifts if year.timings[s].kind is ShiftKind.CALL), None)
+
+
+def max_calls(year: ProgramYear, resident: str, block: int, shift: str) -> int:
+    """q3 and the 80-hour average, whichever allows fewer calls."""
+    working = year.working_days(resident, block)
+    by_hours = (WEEK_MINUTES * working) // (7 * year.timings[shift].length)
+    return max(0, min(working // 3, by_hours))
+
+
+def plan_calls(
+    year: ProgramYear,
+    assignment: dict[str, list[str]],
+    limits: SolveLimits,
+    *,
+    hook: SolutionHook | None = None,
+    relax: Collection[str] = (),
+) -> CallPlan:
+    model = cp_model.CpModel()
+    teams = [block_teams(year, b, assignment) for b in range(year.blocks)]
+    calls: dict[tuple[str, int], cp_model.IntVar] = {}
+    cost: list[cp_model.LinearExprT] = []
+    for block_teams_ in teams:
+        for team in block_teams_:
+            _team_calls(model, year, team, calls, cost)
+    if "fairness" not in relax:
+        _fairness(model, year, calls)
+    edge: dict[tuple[str, int, str], cp_model.IntVar] = {}
+    if "edges" not in relax:
+        for b in range(year.blocks - 1):
+            for team in teams[b]:
+                _edge_out(model, year, team, calls, edge)
+            for team in teams[b + 1]:
+                _edge_in(model, year, team, edge)
+    if cost:
+        model.minimize(sum(cost))
+    outcome, solver = solve(model, limits, hook=hook)
+    if outcome.status not in ("optimal", "feasible"):
+        return CallPlan(outcome, {}, {})
+    return CallPlan(
+        outcome,
+        {key: solver.value(var) for key, var in calls.items()},
+        {(r, b): s for (r, b, s), var in edge.items() if solver.boolean_value(var)},
+    )
+
+
+def _team_calls(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    team: Team,
+    calls: dict[tuple[str, int], cp_model.IntVar],
+    cost: list[cp_model.LinearExprT],
+) -> None:
+    shift = call_shift(year, team.rotation)
+    if shift is None:
+        return
+    b = team.block
+    share: dict[str, float] = {}
+    for demand in (d for d in team.demands if d.shift == shift):
+        available = sum(year.working_days(r, b) for r in demand.members)
+        for r in demand.members:
+            share[r] = demand.count * BLOCK_DAYS * year.working_days(r, b) / max(available, 1)
+    for r in team.members:
+        top = max_calls(year, r, b, shift)
+        target = round(share.get(r, 0.0))
+        lo, hi = max(0, min(target - SLACK, top)), min(top, target + SLACK)
+        var = model.new_int_var(lo, hi, f"calls[{r},{b}]")
+        calls[r, b] = var
+        if r in share:
+            dev = model.new_int_var(0, SLACK, f"dev[{r},{b}]")
+            model.add_abs_equality(dev, var - target)
+            steep = model.new_int_var(0, SLACK, f"steep[{r},{b}]")
+            model.add(steep >= dev - 1)
+            cost.extend([dev, STEEP * steep])
+    for demand in (d for d in team.demands if d.shift == shift):
+        total = sum(calls[r, b] for r in demand.members)
+        need = demand.count * BLOCK_DAYS
+        model.add(total == need) if demand.exact else model.add(total >= need)
+
+
+def _fairness(
+    model: cp_model.CpModel, year: ProgramYear, calls: dict[tuple[str, int], cp_model.IntVar]
+) -> None:
+    spread = year.program.rules.call_spread
+    for c in year.program.classes:
+        members = year.of_class(c.pgy)
+        if len(members) < 2:
+            continue
+        totals = []
+        for r in members:
+            total = model.new_int_var(0, BLOCK_DAYS * year.blocks, f"total[{r}]")
+            model.add(total == sum(calls.get((r, b), 0) for b in range(year.blocks)))
+            totals.append(total)
+        high = model.new_int_var(0, BLOCK_DAYS * year.blocks, f"high[{c.pgy}]")
+        low = model.new_int_var(0, BLOCK_DAYS * year.blocks, f"low[{c.pgy}]")
+        model.add_max_equality(high, totals)
+        model.add_min_equality(low, totals)
+        model.add(high - low <= spread)
+
+
+def _edge_out(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    team: Team,
+    calls: dict[tuple[str, int], cp_model.IntVar],
+    edge: dict[tuple[str, int, str], cp_model.IntVar],
+) -> None:
+    """Who works each edge shift on the team's last day."""
+    b = team.block
+    last = (b + 1) * BLOCK_DAYS - 1
+    shifts = [s for s in year.program.rotation(team.rotation).shifts if s in year.edge_shifts]
+    for r in team.members:
+        own = []
+        for s in shifts:
+            var = model.new_bool_var(f"edge[{r},{b},{s}]")
+            edge[r, b, s] = var
+            own.append(var)
+            spills = year.timings[s].spill > 0
+            if year.on_leave(r, last) or (spills and year.on_leave(r, last + 1)):
+                model.add(var == 0)
+            if (r, b) in calls and year.timings[s].kind is ShiftKind.CALL:
+                model.add(calls[r, b] >= 1).only_enforce_if(var)
+        if own:
+            model.add_at_most_one(own)
+    for demand in team.demands:
+        if demand.shift not in shifts:
+            continue
+        total = sum(edge[r, b, demand.shift] for r in demand.members)
+        model.add(total == demand.count) if demand.exact else model.add(total >= demand.count)
+
+
+def _edge_in(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    team: Team,
+    edge: dict[tuple[str, int, str], cp_model.IntVar],
+) -> None:
+    """Enough of the team must be free of edge-shift rest conflicts on its first day."""
+    b = team.block
+    first = b * BLOCK_DAYS
+    present = [r for r in team.members if not year.on_leave(r, first)]
+    incoming = {
+        r: [(year.timings[s], var) for (who, blk, s), var in edge.items() if blk == b - 1 and who == r]
+        for r in present
+    }
+
+    def blocking(r: str, shifts: list[str]) -> list[cp_model.IntVar]:
+        """Edge vars of ``r`` that rule out every one of ``shifts`` on the first day."""
+        return [
+            var
+            for timing, var in incoming[r]
+            if all(conflicts(timing, year.timings[s], 1) for s in shifts)
+        ]
+
+    for demand in team.demands:
+        usable = [r for r in demand.members if r in present]
+        lost = [v for r in usable for v in blocking(r, [demand.shift])]
+        model.add(len(usable) - sum(lost) >= demand.count)
+    shifts = [d.shift for d in team.demands]
+    if len(set(shifts)) == len(shifts) and shifts:
+        # one shift per resident per day: distinct shifts need distinct residents
+        lost = [v for r in present for v in blocking(r, shifts)]
+        model.add(len(present) - sum(lost) >= sum(d.count for d in team.demands))

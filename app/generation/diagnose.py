@@ -1,0 +1,81 @@
+"""Turn an infeasible phase into a sentence a program coordinator can act on.
+
+Each phase is re-solved with one rule family dropped at a time; the first relaxation that makes
+it feasible names the rule that cannot be met. Only runs after a failure, so its cost is moot.
+"""
+
+from __future__ import annotations
+
+from app.generation.callplan import plan_calls
+from app.generation.rotations import plan_rotations
+from app.generation.shifts import TeamInputs, solve_team
+from app.generation.solve import SolveLimits
+from app.generation.teams import Team
+from app.generation.timing import BLOCK_DAYS
+from app.generation.year import ProgramYear
+
+_FEASIBLE = ("optimal", "feasible")
+
+
+def explain_rotations(year: ProgramYear, limits: SolveLimits) -> str:
+    rules = ", ".join(
+        f"at most {r.max_consecutive_blocks} {r.name} block(s) in a row"
+        for r in year.program.rotations
+        if r.max_consecutive_blocks is not None
+    )
+    if plan_rotations(year, limits, relax=("balance",)).outcome.status in _FEASIBLE:
+        return (
+            "no rotation plan gives every resident a yearly count of each rotation within one "
+            f"of the group average while keeping the per-block staffing ({rules})"
+        )
+    if plan_rotations(year, limits, relax=("consecutive",)).outcome.status in _FEASIBLE:
+        return f"the per-block staffing cannot be met while keeping {rules}"
+    return "the per-block staffing counts cannot be met by the residents of each group"
+
+
+def explain_calls(year: ProgramYear, assignment: dict[str, list[str]], limits: SolveLimits) -> str:
+    spread = year.program.rules.call_spread
+    if plan_calls(year, assignment, limits, relax=("fairness",)).outcome.status in _FEASIBLE:
+        return (
+            f"in-house call cannot be shared fairly: within each class yearly call counts must "
+            f"differ by at most {spread}, but the call blocks, leave and the every-third-night "
+            f"limit do not allow it"
+        )
+    if plan_calls(year, assignment, limits, relax=("edges",)).outcome.status in _FEASIBLE:
+        return (
+            "the hand-over between blocks fails: too many residents finishing a block on call or "
+            "nights move into the same team, which then cannot cover its first day"
+        )
+    return (
+        "the in-house calls of some block cannot be shared out within the every-third-night "
+        "limit and the 80-hour week, given leave"
+    )
+
+
+def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: SolveLimits) -> str:
+    where = f"{team.label} in {year.block_label(team.block)}"
+    first = team.block * BLOCK_DAYS
+    for demand in team.demands:
+        for d in range(BLOCK_DAYS):
+            present = [r for r in demand.members if not year.on_leave(r, first + d)]
+            if len(present) < demand.count:
+                when = year.day_date(first + d).isoformat()
+                return (
+                    f"{where}: on {when} only {len(present)} resident(s) are not on leave, "
+                    f"but {demand.count} must work {demand.shift}"
+                )
+    wanted = ", ".join(
+        f"{'exactly' if d.exact else 'at least'} {d.count} {d.shift}" for d in team.demands
+    )
+    pool = f"the pool of {len(team.members)} resident(s) cannot cover {wanted} every day"
+    checks = (
+        ("days_off", f"{where}: {pool} with 1 day off in 7"),
+        ("hours", f"{where}: {pool} within 80 hours a week"),
+        ("calls", f"{where}: the planned in-house call counts cannot be placed ({pool} with them)"),
+        ("edges", f"{where}: the shifts handed over at the block edges leave too few to cover"),
+    )
+    for relax, message in checks:
+        outcome = solve_team(year, team, inputs, limits, relax=(relax,)).outcome
+        if outcome.status in _FEASIBLE:
+            return message
+    return f"{where}: {pool} under the rest rules and leave"

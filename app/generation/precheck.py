@@ -1,0 +1,121 @@
+"""Cheap staffing and capacity checks before any solving, phrased for a program coordinator.
+
+Each check is a necessary condition; when one fails the generator reports it instead of a solver
+status. Passing them all does not prove feasibility (the solver-side diagnosis covers the rest).
+"""
+
+from __future__ import annotations
+
+from app.generation.program import REST
+from app.generation.rotations import staffed_count
+from app.generation.timing import BLOCK_DAYS, DAY, ShiftTiming
+from app.generation.year import ProgramYear
+from app.schedules.file_format import ShiftKind
+
+WEEK_MINUTES = 80 * 60
+
+
+def precheck(year: ProgramYear) -> list[str]:
+    return _staffing(year) + _coverage(year)
+
+
+def _staffing(year: ProgramYear) -> list[str]:
+    problems: list[str] = []
+    program = year.program
+    for group in program.groups:
+        size = len(year.members(group))
+        fixed = {
+            name: int(v)
+            for name, per_group in program.staffing.items()
+            if (v := per_group.get(group, 0)) != REST and int(v) > 0
+        }
+        for name, need in fixed.items():
+            if need > size:
+                problems.append(
+                    f"{name} needs {need} {group} per block but there are only {size} {group}"
+                )
+        if len(fixed) > 1 and sum(fixed.values()) > size:
+            names = ", ".join(fixed)
+            problems.append(
+                f"{names} together need {sum(fixed.values())} {group} per block "
+                f"but there are only {size} {group}"
+            )
+        for rotation in program.rotations:
+            m = rotation.max_consecutive_blocks
+            need = staffed_count(year, rotation.name, group)
+            if m is None or need <= 0 or year.blocks <= m or need > size:
+                continue
+            # over any m + 1 consecutive blocks each resident can take at most m of them
+            least = -(-need * (m + 1) // m)
+            if least > size:
+                rule = "in consecutive blocks" if m == 1 else f"more than {m} blocks in a row"
+                problems.append(
+                    f"{rotation.name} needs {need} {group} per block and nobody may do it "
+                    f"{rule}, so it needs at least {least} {group}; there are {size}"
+                )
+    return problems
+
+
+def _coverage(year: ProgramYear) -> list[str]:
+    problems: list[str] = []
+    program = year.program
+    for req in program.coverage:
+        if req.count == 0:
+            continue
+        groups = program.groups
+        staffed = {g: staffed_count(year, req.rotation, g) for g in groups}
+        if req.scope == "combined":
+            members = sum(staffed.values())
+            label = req.rotation
+            if members == 0:
+                problems.append(
+                    f"{req.rotation} must have {req.count} on {req.shift} every day "
+                    f"but nobody is staffed on {req.rotation}"
+                )
+                continue
+            problems.extend(_capacity(year, label, req.shift, req.count, members))
+            continue
+        for g in groups:
+            if staffed[g] <= 0:
+                problems.append(
+                    f"{req.rotation} must have {req.count} {g} on {req.shift} every day "
+                    f"but no {g} are staffed on {req.rotation}"
+                )
+                continue
+            label = f"{req.rotation} ({g})"
+            problems.extend(_capacity(year, label, req.shift, req.count, staffed[g]))
+    return problems
+
+
+def _capacity(year: ProgramYear, label: str, shift: str, count: int, members: int) -> list[str]:
+    """Can ``members`` residents work ``count`` of ``shift`` every day of a block at all?"""
+    timing: ShiftTiming = year.timings[shift]
+    need = count * BLOCK_DAYS
+    days_off = BLOCK_DAYS // 7
+    if members < count:
+        return [f"{label} needs {count} on {shift} every day but only {members} are staffed"]
+    if timing.kind is ShiftKind.CALL:
+        most = BLOCK_DAYS // 3
+        if members * most < need:
+            least = -(-need // most)
+            return [
+                f"{label}: {count} in-house call(s) every day need at least {least} residents "
+                f"under the every-third-night limit, but only {members} are staffed"
+            ]
+    # a worked day whose shift spills past midnight also spoils the next day as a day off
+    spoiled = 1 if timing.spill else 0
+    by_days_off = BLOCK_DAYS - days_off - spoiled
+    by_hours = (WEEK_MINUTES * BLOCK_DAYS) // (7 * timing.length)
+    if members * by_days_off < need:
+        return [
+            f"the {label} pool of {members} is too small to cover {count} {shift} shift(s) "
+            f"every day with 1 day off in 7"
+        ]
+    if members * by_hours < need:
+        return [
+            f"the {label} pool of {members} is too small to cover {count} {shift} shift(s) "
+            f"every day within 80 hours a week"
+        ]
+    if timing.spill and timing.end > DAY and timing.kind is ShiftKind.CALL and members < 2 * count:
+        return [f"{label} needs {2 * count} residents so post-call residents can rest"]
+    return []

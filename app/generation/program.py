@@ -1,0 +1,309 @@
+"""The residency program as data: what the generator reads (``Program``) and its file loader.
+
+A program file describes one program: classes, shift definitions, rotations with per-group
+staffing, daily coverage, program rules, leave and preferences. A file may also carry a ``sizes``
+section (the demo program does): each size replaces some top-level keys, and the loader is told
+which size to read. Loading is all-or-nothing; :class:`ProgramFileError` names the bad field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.generation.timing import (
+    BLOCK_DAYS,
+    ShiftTiming,
+    crosses_block_edge,
+    crosses_midnight_twice,
+    reaches_day_after_next,
+)
+from app.schedules.file_format import ShiftKind
+
+DemoSize = Literal["small", "medium", "large"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+REST: Literal["rest"] = "rest"
+
+_DEMO_FILE = "demo-program.json"
+
+
+class ProgramFileError(ValueError):
+    """A program file that cannot be used; the message names the offending field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShiftDefinition(_Strict):
+    name: str = Field(min_length=1, max_length=32)
+    kind: ShiftKind
+    start: time
+    hours: float = Field(gt=0, le=28)  # ACGME: at most 24 h + 4 h of continuous duty
+
+    @property
+    def timing(self) -> ShiftTiming:
+        return ShiftTiming(
+            name=self.name,
+            kind=self.kind,
+            start=self.start.hour * 60 + self.start.minute,
+            length=round(self.hours * 60),
+        )
+
+
+class ClassSpec(_Strict):
+    pgy: int = Field(ge=1, le=10)
+    group: str = Field(min_length=1, max_length=32)  # classes in one group are staffed together
+    residents: int = Field(ge=0, le=1000)
+
+
+class RotationSpec(_Strict):
+    name: str = Field(min_length=1, max_length=32)
+    shifts: list[str] = Field(min_length=1)
+    max_consecutive_blocks: int | None = Field(default=None, ge=1)
+    # A fixed weekly pattern (e.g. clinic Mon-Fri): the rotation's one shift on these weekdays.
+    weekly_pattern: list[Weekday] | None = None
+
+
+class CoverageRequirement(_Strict):
+    rotation: str
+    shift: str
+    scope: Literal["group", "combined"] = "group"  # per staffing group, or all groups together
+    exactly: int | None = Field(default=None, ge=0)
+    at_least: int | None = Field(default=None, ge=0)
+
+    @property
+    def count(self) -> int:
+        return self.exactly if self.exactly is not None else (self.at_least or 0)
+
+
+class ProgramRules(_Strict):
+    balance_rotation_counts: bool = True  # yearly count of each rotation within one of average
+    call_spread: int = Field(default=1, ge=0)  # max yearly in-house call difference in a class
+
+
+class ResidentSpec(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    pgy: int = Field(ge=1, le=10)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class LeaveRequest(_Strict):
+    resident: str
+    start: date
+    end: date  # inclusive
+
+
+class Preference(_Strict):
+    resident: str
+    days_off: list[Weekday] = Field(default_factory=list)
+    avoid_dates: list[date] = Field(default_factory=list)
+    weight: int = Field(default=1, ge=1, le=100)
+
+
+class Program(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    academic_year_start: date
+    blocks: int = Field(ge=1, le=26)  # 28-day blocks
+    classes: list[ClassSpec] = Field(min_length=1)
+    residents: list[ResidentSpec] | None = None  # default: ids pgy1-01, pgy1-02, ...
+    shifts: list[ShiftDefinition] = Field(min_length=1)
+    rotations: list[RotationSpec] = Field(min_length=1)
+    staffing: dict[str, dict[str, int | Literal["rest"]]]  # rotation -> group -> per block
+    coverage: list[CoverageRequirement] = Field(default_factory=list)
+    rules: ProgramRules = Field(default_factory=ProgramRules)
+    leave: list[LeaveRequest] = Field(default_factory=list)
+    preferences: list[Preference] = Field(default_factory=list)
+
+    @property
+    def days(self) -> int:
+        return self.blocks * BLOCK_DAYS
+
+    @property
+    def year_end(self) -> date:
+        return self.academic_year_start + timedelta(days=self.days - 1)
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(c.group for c in self.classes))
+
+    def group_of(self, pgy: int) -> str:
+        return next(c.group for c in self.classes if c.pgy == pgy)
+
+    def roster(self) -> list[ResidentSpec]:
+        if self.residents is not None:
+            return list(self.residents)
+        return [
+            ResidentSpec(id=f"pgy{c.pgy}-{i:02d}", pgy=c.pgy)
+            for c in self.classes
+            for i in range(1, c.residents + 1)
+        ]
+
+    def shift(self, name: str) -> ShiftDefinition:
+        return next(s for s in self.shifts if s.name == name)
+
+    def rotation(self, name: str) -> RotationSpec:
+        return next(r for r in self.rotations if r.name == name)
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "file"
+
+
+def parse_program(data: object, *, size: str | None = None) -> Program:
+    """Check a decoded program document (choosing ``size`` if it has sizes) into a Program."""
+    if not isinstance(data, dict):
+        raise ProgramFileError("file: expected a JSON object describing a program")
+    data = _select_size(data, size)
+    try:
+        program = Program.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ProgramFileError(f"{_location(tuple(err['loc']))}: {message}") from None
+    _check_references(program)
+    return program
+
+
+def _select_size(data: dict[str, Any], size: str | None) -> dict[str, Any]:
+    sizes = data.get("sizes")
+    if sizes is None:
+        if size is not None:
+            raise ProgramFileError(f"sizes: the file defines no sizes, cannot select {size!r}")
+        return data
+    if not isinstance(sizes, dict) or not sizes:
+        raise ProgramFileError("sizes: expected an object mapping size names to overrides")
+    if size is None:
+        raise ProgramFileError(f"sizes: the file defines sizes {', '.join(sizes)}; choose one")
+    if size not in sizes:
+        raise ProgramFileError(f"sizes: no size {size!r} (the file has {', '.join(sizes)})")
+    override = sizes[size]
+    if not isinstance(override, dict):
+        raise ProgramFileError(f"sizes.{size}: expected an object of top-level fields")
+    merged = {k: v for k, v in data.items() if k != "sizes"}
+    merged.update(override)
+    return merged
+
+
+def load_program(path: Path, *, size: str | None = None) -> Program:
+    """Read a program file; a file with a ``sizes`` section needs ``size``."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ProgramFileError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProgramFileError(f"file: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return parse_program(data, size=size)
+
+
+def demo_program(size: DemoSize) -> Program:
+    """The demo/benchmark program of ``spec/benchmark-program.md``, read from the shipped data."""
+    text = resources.files("app.generation").joinpath("data", _DEMO_FILE).read_text("utf-8")
+    return parse_program(json.loads(text), size=size)
+
+
+# --- cross-field checks ------------------------------------------------------------------------
+
+
+def _duplicates(names: list[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _check_references(p: Program) -> None:  # noqa: C901 - a flat list of independent checks
+    def fail(where: str, message: str) -> None:
+        raise ProgramFileError(f"{where}: {message}")
+
+    if (dup := _duplicates([str(c.pgy) for c in p.classes])) is not None:
+        fail("classes", f"PGY-{dup} is listed twice")
+    if (dup := _duplicates([s.name for s in p.shifts])) is not None:
+        fail("shifts", f"shift {dup!r} is defined twice")
+    if (dup := _duplicates([r.name for r in p.rotations])) is not None:
+        fail("rotations", f"rotation {dup!r} is defined twice")
+    shift_names = {s.name for s in p.shifts}
+    timings = [s.timing for s in p.shifts]
+    for i, s in enumerate(p.shifts):
+        if s.kind is ShiftKind.HOME_CALL:
+            fail(f"shifts[{i}].kind", "home_call shifts are not generated")
+        if s.kind is ShiftKind.MOONLIGHTING:
+            fail(f"shifts[{i}].kind", "moonlighting is not scheduled by the program")
+        if crosses_midnight_twice(s.timing) or reaches_day_after_next(s.timing, timings):
+            fail(f"shifts[{i}].hours", "shift plus its required rest must end by the next day")
+    groups = set(p.groups)
+    for i, r in enumerate(p.rotations):
+        for j, name in enumerate(r.shifts):
+            if name not in shift_names:
+                fail(f"rotations[{i}].shifts[{j}]", f"unknown shift {name!r}")
+        calls = [n for n in r.shifts if p.shift(n).kind is ShiftKind.CALL]
+        if len(calls) > 1:
+            fail(f"rotations[{i}].shifts", "a rotation may use at most one in-house call shift")
+        if r.weekly_pattern is not None:
+            if len(r.shifts) != 1:
+                fail(f"rotations[{i}].shifts", "a weekly-pattern rotation uses exactly one shift")
+            elif crosses_block_edge(p.shift(r.shifts[0]).timing, timings):
+                fail(f"rotations[{i}].shifts", "a weekly-pattern shift must leave a full rest")
+        if r.name not in p.staffing:
+            fail("staffing", f"no staffing for rotation {r.name!r}")
+    for name, per_group in p.staffing.items():
+        if name not in {r.name for r in p.rotations}:
+            fail(f"staffing.{name}", "unknown rotation")
+        for group in per_group:
+            if group not in groups:
+                fail(f"staffing.{name}.{group}", f"unknown group (groups: {', '.join(p.groups)})")
+    for group in groups:
+        rest = [n for n, g in p.staffing.items() if g.get(group) == REST]
+        if len(rest) > 1:
+            fail("staffing", f"group {group!r} has more than one 'rest' rotation")
+        if not rest:
+            fail("staffing", f"group {group!r} needs one rotation staffed with 'rest'")
+    for i, c in enumerate(p.coverage):
+        where = f"coverage[{i}]"
+        if c.rotation not in {r.name for r in p.rotations}:
+            fail(f"{where}.rotation", f"unknown rotation {c.rotation!r}")
+        rotation = p.rotation(c.rotation)
+        if c.shift not in rotation.shifts:
+            fail(f"{where}.shift", f"rotation {c.rotation} does not use shift {c.shift!r}")
+        if (c.exactly is None) == (c.at_least is None):
+            fail(where, "give exactly one of 'exactly' and 'at_least'")
+        if rotation.weekly_pattern is not None:
+            fail(where, f"rotation {c.rotation} follows a weekly pattern and takes no coverage")
+    roster = p.roster()
+    if (dup := _duplicates([r.id for r in roster])) is not None:
+        fail("residents", f"resident id {dup!r} is used twice")
+    if p.residents is not None:
+        for c in p.classes:
+            listed = sum(1 for r in roster if r.pgy == c.pgy)
+            if listed != c.residents:
+                fail("residents", f"{listed} PGY-{c.pgy} residents listed, classes say {c.residents}")
+        for i, r in enumerate(roster):
+            if r.pgy not in {c.pgy for c in p.classes}:
+                fail(f"residents[{i}].pgy", f"no class PGY-{r.pgy}")
+    ids = {r.id for r in roster}
+    for i, leave in enumerate(p.leave):
+        if leave.resident not in ids:
+            fail(f"leave[{i}].resident", f"unknown resident {leave.resident!r}")
+        if leave.end < leave.start:
+            fail(f"leave[{i}].end", "must not be before start")
+        if leave.start < p.academic_year_start or leave.end > p.year_end:
+            fail(f"leave[{i}]", f"outside the academic year {p.academic_year_start}–{p.year_end}")
+    for i, pref in enumerate(p.preferences):
+        if pref.resident not in ids:
+            fail(f"preferences[{i}].resident", f"unknown resident {pref.resident!r}")

@@ -1,0 +1,105 @@
+"""The program laid out over its year: roster, groups, block dates, leave days, shift timings.
+
+Computed once from a :class:`Program` and shared by every phase. Days are indices into the year
+(0 = academic year start); block ``b`` covers days ``b * 28`` to ``b * 28 + 27``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cached_property
+
+from app.generation.program import WEEKDAYS, Program, ResidentSpec
+from app.generation.timing import BLOCK_DAYS, ShiftTiming, crosses_block_edge
+
+
+@dataclass(frozen=True)
+class ProgramYear:
+    program: Program
+
+    @cached_property
+    def residents(self) -> list[ResidentSpec]:
+        return self.program.roster()
+
+    @cached_property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.residents]
+
+    @cached_property
+    def pgy(self) -> dict[str, int]:
+        return {r.id: r.pgy for r in self.residents}
+
+    @cached_property
+    def group(self) -> dict[str, str]:
+        return {r.id: self.program.group_of(r.pgy) for r in self.residents}
+
+    def members(self, group: str) -> list[str]:
+        return [r for r in self.ids if self.group[r] == group]
+
+    def of_class(self, pgy: int) -> list[str]:
+        return [r for r in self.ids if self.pgy[r] == pgy]
+
+    @property
+    def blocks(self) -> int:
+        return self.program.blocks
+
+    def block_start(self, block: int) -> date:
+        return self.program.academic_year_start + timedelta(days=block * BLOCK_DAYS)
+
+    def block_label(self, block: int) -> str:
+        start = self.block_start(block)
+        end = start + timedelta(days=BLOCK_DAYS - 1)
+        return f"block {block + 1} ({start.isoformat()} to {end.isoformat()})"
+
+    def day_date(self, day: int) -> date:
+        return self.program.academic_year_start + timedelta(days=day)
+
+    def weekday(self, day: int) -> int:
+        return self.day_date(day).weekday()
+
+    @cached_property
+    def leave(self) -> dict[str, frozenset[int]]:
+        start = self.program.academic_year_start
+        days: dict[str, set[int]] = {r: set() for r in self.ids}
+        for entry in self.program.leave:
+            lo, hi = (entry.start - start).days, (entry.end - start).days
+            days[entry.resident].update(range(lo, hi + 1))
+        return {r: frozenset(d) for r, d in days.items()}
+
+    def on_leave(self, resident: str, day: int) -> bool:
+        return day in self.leave[resident]
+
+    def leave_days(self, resident: str, block: int) -> int:
+        lo = block * BLOCK_DAYS
+        return sum(1 for d in self.leave[resident] if lo <= d < lo + BLOCK_DAYS)
+
+    def working_days(self, resident: str, block: int) -> int:
+        return BLOCK_DAYS - self.leave_days(resident, block)
+
+    @cached_property
+    def timings(self) -> dict[str, ShiftTiming]:
+        return {s.name: s.timing for s in self.program.shifts}
+
+    @cached_property
+    def edge_shifts(self) -> frozenset[str]:
+        """Shifts that, worked on a block's last day, reach into the next block."""
+        others = list(self.timings.values())
+        return frozenset(n for n, t in self.timings.items() if crosses_block_edge(t, others))
+
+    @cached_property
+    def avoided_days(self) -> dict[str, dict[int, int]]:
+        """Per resident: day -> penalty weight for working it (preferences)."""
+        result: dict[str, dict[int, int]] = {r: {} for r in self.ids}
+        start = self.program.academic_year_start
+        for pref in self.program.preferences:
+            wanted = {WEEKDAYS.index(w) for w in pref.days_off}
+            own = result[pref.resident]
+            for day in range(self.program.days):
+                if self.weekday(day) in wanted:
+                    own[day] = own.get(day, 0) + pref.weight
+            for avoid in pref.avoid_dates:
+                day = (avoid - start).days
+                if 0 <= day < self.program.days:
+                    own[day] = own.get(day, 0) + pref.weight
+        return result

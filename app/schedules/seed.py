@@ -1,0 +1,49 @@
+"""The demo program of ``spec/benchmark-program.md``, loaded into an empty (or demo) database."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.db.engine import Database
+from app.generation import demo_program, generate_schedule
+from app.people.models import Person, PersonKind
+from app.schedules.generated import store_generated
+from app.schedules.models import AcademicYear, Shift
+
+DEMO_SIZES = ("small", "medium", "large")
+FACULTY_PER_SIZE = {"small": 6, "medium": 9, "large": 18}
+
+
+class SeedError(RuntimeError):
+    """The demo could not be generated (the message says why)."""
+
+
+async def seed_demo(database: Database, *, size: str, seed: int = 0, force: bool = False) -> str:
+    if size not in DEMO_SIZES:
+        raise ValueError(f"--demo: expected one of {', '.join(DEMO_SIZES)}, got {size!r}")
+    program = demo_program(size)  # type: ignore[arg-type]
+    async with database.session() as session:
+        year = await session.scalar(
+            select(AcademicYear).where(AcademicYear.start_date == program.academic_year_start)
+        )
+        shifts = await session.scalar(select(func.count()).select_from(Shift))
+        if year is not None and shifts and not force:
+            return f"already seeded ({year.program}, {shifts} shifts); use --force to regenerate"
+
+    result = generate_schedule(program, seed=seed)
+    if result.schedule is None:
+        raise SeedError(f"demo generation {result.status}: {result.explanation}")
+
+    async with database.session() as session:
+        summary = await store_generated(session, program, result)
+        existing = set(
+            await session.scalars(select(Person.code).where(Person.kind == PersonKind.FACULTY))
+        )
+        for n in range(1, FACULTY_PER_SIZE[size] + 1):
+            code = f"fac-{n:02d}"
+            if code not in existing:
+                session.add(Person(code=code, kind=PersonKind.FACULTY))
+    return (
+        f"seeded {program.name} ({size}): {summary.residents_created} residents created, "
+        f"{summary.shifts} shifts, {result.status} in {result.wall_time:.1f} s"
+    )
