@@ -1,0 +1,13 @@
+"""Swap request state changes (metrics count transitions; the pending gauge reads the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.swaps.models import SwapState
+
+
+@dataclass(frozen=True)
+class SwapTransitioned:
+    from_state: SwapState | None  # None when the request is created
+    to_state: SwapState
