@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from app.auth.cli import create_user
 from app.compliance.cli import validate
 from app.core.config import Settings, SettingsError, load_settings
 from app.db.engine import Database
@@ -68,18 +69,41 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PORT)")] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes; more than 1 runs gunicorn with uvicorn workers and "
+            "prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR)",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the API (and /metrics) with uvicorn."""
-    import uvicorn
+    """Serve the API (and /metrics): uvicorn, or gunicorn with uvicorn workers (--workers N)."""
+    import os
 
     settings = settings_or_exit()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if workers > 1 and reload:
+        raise fail("--reload works with one worker only")
+    # The app (built by the factory, in every worker) reads where it listens from its settings,
+    # e.g. for the Pushgateway's instance label.
+    os.environ["HOST"], os.environ["PORT"] = bind_host, str(bind_port)
+    if workers > 1:
+        from app.gunicorn_conf import exec_gunicorn
+
+        exec_gunicorn(bind_host, bind_port, workers)  # replaces this process
+        return
+    import uvicorn
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=bind_host,
+        port=bind_port,
         reload=reload,
         proxy_headers=True,
+        access_log=False,  # the app writes its own access-log line
     )
 
 
@@ -162,6 +186,7 @@ def seed(
 
 
 cli.command("validate")(validate)
+cli.command("create-user")(create_user)
 
 
 def main() -> None:

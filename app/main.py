@@ -11,17 +11,31 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
-from app.api.router import build_api_router
+from app.api.router import api_routers
 from app.core.config import Settings, get_settings
+from app.core.logging import install_logging
+from app.core.metrics import install_metrics
 from app.core.request_telemetry import Telemetry, TelemetryMiddleware
 from app.db.engine import Database
 from app.generation.jobs import GenerationJobs
+from app.security.install import install_security
+from app.tracing import install_tracing
 
 Shutdown = Callable[[], Awaitable[None]]
+
+
+class SchedulerApp(FastAPI):
+    """FastAPI with the request telemetry layer outside Starlette's error middleware, so
+    unhandled errors are observed like every other request."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return TelemetryMiddleware(stack, self.state.telemetry)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for stop in shutdown:
                 await stop()
 
-    app = FastAPI(
+    app = SchedulerApp(
         title="Residency Scheduler",
         version=__version__,
         description="Schedules residents and checks every schedule against ACGME duty hours.",
@@ -60,9 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.shutdown = shutdown  # async callables run at shutdown, in order
 
     # --- observability wiring: logging, metrics, tracing (one line each) ---
+    install_logging(app, settings)  # first: every later install logs through it
+    install_security(app, settings)  # auth, rate limits, active users, cache, audit
+    install_metrics(app, settings)
+    install_tracing(app, settings)
 
-    app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     install_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(build_api_router())
+    for router in api_routers():
+        app.include_router(router)
     return app

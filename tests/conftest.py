@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.auth.models import Role
 from app.core.config import Settings
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.main import create_app
+from tests.helpers import api_client, create_person_row, signed_in_headers
 
 pytest_plugins = ["tests.support.fixtures"]
 
@@ -30,6 +33,23 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = server.create_database(f"test_{next(_database_numbers)}")
     await upgrade_database(url)
     return url
+
+
+@pytest.fixture(scope="session")
+async def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session, copied by :func:`sqlite_url`."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    await upgrade_database(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(migrated_sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh migrated SQLite database without re-running the migrations. A test package
+    that needs only SQLite overrides ``database_url`` with it."""
+    target = tmp_path / "scheduler.db"
+    shutil.copyfile(migrated_sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture
@@ -53,6 +73,39 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    """Signed in as an admin (who may do everything)."""
+    async with api_client(app, await signed_in_headers(app, Role.ADMIN)) as c:
+        yield c
+
+
+@pytest.fixture
+async def anonymous_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def coordinator_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(app, await signed_in_headers(app, Role.COORDINATOR)) as c:
+        yield c
+
+
+@pytest.fixture
+async def faculty_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(app, await signed_in_headers(app, Role.FACULTY)) as c:
+        yield c
+
+
+@pytest.fixture
+async def resident_person_id(app: FastAPI) -> int:
+    """The resident record ``resident_client`` is linked to (code ``r-self``)."""
+    return await create_person_row(app, "r-self")
+
+
+@pytest.fixture
+async def resident_client(
+    app: FastAPI, resident_person_id: int
+) -> AsyncIterator[httpx.AsyncClient]:
+    headers = await signed_in_headers(app, Role.RESIDENT, person_id=resident_person_id)
+    async with api_client(app, headers) as c:
         yield c

@@ -1,4 +1,4 @@
-"""Every versioned route, mounted under /api/v1."""
+"""Every versioned route; each router declares the full /api/v1 prefix itself."""
 
 from __future__ import annotations
 
@@ -10,17 +10,12 @@ from app.people.api import router as people_router
 from app.rotations.api import router as rotations_router
 from app.schedules.api import router as schedules_router
 
-API_PREFIX = "/api/v1"
 
-
-def build_api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
-    for child in (
+def api_routers() -> list[APIRouter]:
+    return [
         people_router,
         rotations_router,
         schedules_router,
         compliance_router,
         generation_router,
-    ):
-        router.include_router(child)
-    return router
+    ]

@@ -1,10 +1,32 @@
-"""Writing audit events: ids and enumerated actions only, in the caller's transaction."""
+"""Writing audit events: ids and enumerated actions only.
+
+Data access is recorded in the caller's transaction (a read that fails leaves no trace);
+security facts of a request that is about to fail (denials, sign-in trouble) are written in
+their own transaction by :class:`SecurityAudit`, because the request's will roll back. Use it
+before the request's session has written anything: on SQLite a second writer would wait for
+the first.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEvent
+from app.auth.events import (
+    AccessAction,
+    AccessDenied,
+    DataAccessed,
+    ResourceType,
+    SuspiciousActivity,
+    SuspiciousKind,
+)
+from app.core.context import current_request_id
+from app.db.engine import Database
+from app.events import publish
+
+logger = logging.getLogger(__name__)
 
 
 async def record_audit(
@@ -16,13 +38,112 @@ async def record_audit(
     actor_user_id: int | None = None,
     request_id: str | None = None,
 ) -> AuditEvent:
+    """Add one event to ``session``; the request id defaults to the current request's."""
     event = AuditEvent(
         action=action,
         resource_type=resource_type,
         resource_id=None if resource_id is None else str(resource_id),
         actor_user_id=actor_user_id,
-        request_id=request_id,
+        request_id=request_id if request_id is not None else current_request_id(),
     )
     session.add(event)
     await session.flush()
     return event
+
+
+async def audit_access(
+    session: AsyncSession,
+    *,
+    actor_user_id: int | None,
+    resource_type: ResourceType,
+    action: AccessAction,
+    resource_id: int | None = None,
+) -> None:
+    """A read or export of personal data: audited with the request, and announced."""
+    await record_audit(
+        session,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        actor_user_id=actor_user_id,
+    )
+    publish(DataAccessed(resource_type=resource_type, action=action))
+
+
+async def flag_suspicious(
+    session: AsyncSession,
+    kind: SuspiciousKind,
+    *,
+    actor_user_id: int | None,
+    resource_type: str,
+    resource_id: int | None = None,
+) -> None:
+    """Suspicious activity noticed by a request that goes on to succeed: recorded with it."""
+    await record_audit(
+        session,
+        action=kind,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        actor_user_id=actor_user_id,
+    )
+    publish(SuspiciousActivity(kind=kind))
+
+
+class SecurityAudit:
+    """Security facts, each committed on its own and published as an event."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def record(
+        self,
+        *,
+        action: str,
+        resource_type: str,
+        resource_id: int | None = None,
+        actor_user_id: int | None = None,
+    ) -> None:
+        try:
+            async with self.database.session() as session:
+                await record_audit(
+                    session,
+                    action=action,
+                    resource_type=resource_type,
+                    resource_id=resource_id,
+                    actor_user_id=actor_user_id,
+                )
+        except Exception:
+            # The caller is answering 401/403/429 anyway; losing the row must not turn that
+            # answer into a 500. The event below still counts it.
+            logger.exception("could not write security audit event")
+
+    async def denied(
+        self,
+        *,
+        actor_user_id: int | None,
+        resource_type: ResourceType,
+        resource_id: int | None = None,
+    ) -> None:
+        await self.record(
+            action="denied",
+            resource_type=resource_type,
+            resource_id=resource_id,
+            actor_user_id=actor_user_id,
+        )
+        publish(AccessDenied(resource_type=resource_type))
+
+    async def suspicious(
+        self,
+        kind: SuspiciousKind,
+        *,
+        actor_user_id: int | None,
+        resource_type: str,
+        resource_id: int | None = None,
+    ) -> None:
+        await self.record(
+            action=kind,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            actor_user_id=actor_user_id,
+        )
+        publish(SuspiciousActivity(kind=kind))

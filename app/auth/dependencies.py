@@ -1,8 +1,8 @@
 """Who is calling, and may they? The one seam every router's permission check goes through.
 
-Until sign-in lands (issue 4) every request acts as the built-in ``system`` principal with the
-admin role; routers already declare the roles they need, so authentication only has to fill in
-:func:`current_principal`.
+:func:`current_principal` reads the ``Authorization: Bearer`` access token (no database
+round trip), counts the caller as active, and applies the per-user API rate limit.
+:func:`require_roles` admits the given roles (admins always) and audits a refusal.
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.errors import ForbiddenError
+from app.auth.http import security_of, too_many, unauthorized
 from app.auth.models import Role
+from app.auth.resources import resource_type_of
+from app.auth.tokens import TokenError
+from app.core.context import user_id_var
+from app.security.ratelimit import RateLimited
 
 
 @dataclass(frozen=True)
@@ -25,10 +31,27 @@ class Principal:
 
 
 SYSTEM = Principal(user_id=None, role=Role.ADMIN)
+"""The service acting on its own behalf (CLI, background jobs); never from a request."""
+
+bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def current_principal() -> Principal:
-    return SYSTEM
+async def current_principal(request: Request, credentials: Credentials) -> Principal:
+    security = security_of(request)
+    if credentials is None:
+        raise unauthorized("missing_token")
+    try:
+        claims = security.tokens.decode(credentials.credentials)
+    except TokenError as exc:
+        raise unauthorized(exc.reason) from None
+    user_id_var.set(claims.user_id)
+    await security.active_users.seen(claims.user_id)
+    try:
+        await security.limiter.hit("api", str(claims.user_id))
+    except RateLimited as exc:
+        raise too_many(exc.retry_after, "API rate limit exceeded; slow down") from None
+    return Principal(user_id=claims.user_id, role=claims.role, person_id=claims.person_id)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -38,8 +61,11 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     """A dependency that admits only the given roles (admins are always admitted)."""
     allowed = frozenset(roles) | {Role.ADMIN}
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
+            await security_of(request).audit.denied(
+                actor_user_id=principal.user_id, resource_type=resource_type_of(request)
+            )
             raise ForbiddenError(f"role {principal.role.value!r} may not do this")
         return principal
 
@@ -48,4 +74,10 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
 
 ANY_ROLE = (Role.ADMIN, Role.COORDINATOR, Role.FACULTY, Role.RESIDENT)
 Reader = Annotated[Principal, Depends(require_roles(*ANY_ROLE))]
+"""Any signed-in user; residents are further confined to their own records by the router."""
 Editor = Annotated[Principal, Depends(require_roles(Role.COORDINATOR))]
+"""Coordinators (and admins): edit schedules, import/export, approve swaps."""
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+"""Admins only: manage users, read the audit trail."""
+ResidentOnly = Annotated[Principal, Depends(require_roles(Role.RESIDENT))]
+"""Residents (and admins, who are then refused for lack of a linked person)."""

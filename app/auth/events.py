@@ -24,7 +24,15 @@ SuspiciousKind = Literal[
     "brute_force", "refresh_token_reuse", "cross_resident_access", "export_volume"
 ]
 ResourceType = Literal[
-    "person", "schedule", "shift", "leave", "export", "compliance_report", "audit_log", "user"
+    "person",
+    "schedule",
+    "shift",
+    "leave",
+    "export",
+    "compliance_report",
+    "audit_log",
+    "user",
+    "swap",
 ]
 AccessAction = Literal["read", "list", "export", "create", "update", "delete"]
 UserActionKind = Literal[
@@ -35,6 +43,7 @@ UserActionKind = Literal[
     "schedule_import",
     "schedule_export",
     "schedule_generate",
+    "person_edit",
     "swap_request",
     "swap_respond",
     "swap_decide",

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
+from app.api import API_PREFIX
 from app.api.dependencies import DbSession
 from app.api.errors import InvalidInputError
+from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
+from app.auth.http import security_of
+from app.auth.ownership import own_person_filter
 from app.compliance import service
 from app.compliance.schemas import OverrideRead, ReportRead
-from app.compliance.validator import validate_schedule
 from app.schedules.file_format import ScheduleFileError, parse_schedule
 
-router = APIRouter(prefix="/compliance", tags=["compliance"])
+router = APIRouter(prefix=f"{API_PREFIX}/compliance", tags=["compliance"])
 
 Strict = Annotated[
     bool, Query(description="Also check rolling 28-day windows (reported as warnings)")
@@ -33,34 +36,64 @@ async def validate_upload(
         schedule = parse_schedule(body)
     except ScheduleFileError as exc:
         raise InvalidInputError(str(exc)) from None
-    report = validate_schedule(schedule, strict=strict)
+    report = service.checked(schedule, "upload", strict=strict)
     service.announce(report, "upload")
     return report.to_json_dict()
 
 
 @router.get("/report", response_model=ReportRead)
 async def stored_report(
+    request: Request,
     session: DbSession,
-    _: Reader,
+    principal: Reader,
     start: Annotated[date | None, Query(description="First day (inclusive)")] = None,
     end: Annotated[date | None, Query(description="Last day (inclusive)")] = None,
     person_id: Annotated[int | None, Query(description="Only this resident")] = None,
     strict: Strict = False,
 ) -> dict[str, Any]:
     """The active academic year's stored schedule against the ACGME rules, limited to the
-    blocks touching [start, end] and to one resident when asked."""
-    report = await service.stored_report(
-        session, start=start, end=end, person_id=person_id, strict=strict
+    blocks touching [start, end] and to one resident when asked (residents: themselves only).
+    Cached until the schedule next changes."""
+    person_id = await own_person_filter(request, principal, person_id, "compliance_report")
+
+    async def compute() -> dict[str, Any]:
+        report = await service.stored_report(
+            session, start=start, end=end, person_id=person_id, strict=strict
+        )
+        return report.to_json_dict()
+
+    report = await security_of(request).cache.get_or_compute(
+        session,
+        "compliance_report",
+        compute,
+        start=start,
+        end=end,
+        person=person_id,
+        strict=strict,
     )
-    return report.to_json_dict()
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type="compliance_report",
+        action="read",
+        resource_id=person_id,
+    )
+    return report
 
 
 @router.get("/overrides", response_model=list[OverrideRead])
 async def list_overrides(
     session: DbSession,
-    _: Editor,
+    principal: Editor,
     person_id: Annotated[int | None, Query()] = None,
 ) -> list[OverrideRead]:
     """Rule-breaking changes a coordinator kept, with their written justification."""
     overrides = await service.list_overrides(session, person_id=person_id)
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type="compliance_report",
+        action="list",
+        resource_id=person_id,
+    )
     return [OverrideRead.model_validate(o) for o in overrides]

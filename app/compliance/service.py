@@ -21,10 +21,12 @@ from app.compliance.report import ComplianceReport, Severity, Violation
 from app.compliance.validator import validate_schedule
 from app.events import publish
 from app.schedules.calendar import block_bounds
+from app.schedules.file_format import ScheduleFile
 from app.schedules.models import AcademicYear
 from app.schedules.overrides import ComplianceOverride
 from app.schedules.transfer import export_schedule
 from app.schedules.years import active_year
+from app.tracing import add_span_attributes, trace_function, traced
 
 T = TypeVar("T")
 MIN_JUSTIFICATION = 20
@@ -40,6 +42,23 @@ def announce(report: ComplianceReport, source: ValidationSource, *, whole: bool 
             covers_active_schedule=whole,
         )
     )
+
+
+def checked(
+    schedule: ScheduleFile, source: ValidationSource, *, strict: bool = False
+) -> ComplianceReport:
+    """validate_schedule in a "compliance.validate" span carrying counts only, never names."""
+    with traced("compliance.validate", source=source, strict=strict):
+        report = validate_schedule(schedule, strict=strict)
+        found = sum(v.severity is Severity.VIOLATION for v in report.violations)
+        add_span_attributes(
+            resident_count=len(schedule.residents),
+            blocks=report.resident_blocks // max(1, len(schedule.residents)),
+            violations=found,
+            warnings=len(report.violations) - found,
+            valid=report.valid,
+        )
+    return report
 
 
 def _restrict(
@@ -82,7 +101,7 @@ async def stored_report(
     )
     if person_id is not None and not schedule.residents:
         raise NotFoundError(f"resident {person_id} not found")
-    report = validate_schedule(schedule, strict=strict)
+    report = checked(schedule, "stored", strict=strict)
     whole = start is None and end is None and person_id is None
     announce(report, "stored", whole=whole and not strict)
     if whole:
@@ -104,16 +123,20 @@ async def _year_containing(session: AsyncSession, day: date) -> AcademicYear | N
 
 
 async def _violations_of(
-    session: AsyncSession, year: AcademicYear, person_ids: Collection[int]
+    session: AsyncSession,
+    year: AcademicYear,
+    person_ids: Collection[int],
+    source: ValidationSource,
 ) -> tuple[ComplianceReport, dict[tuple[str, str, date, date], Violation]]:
     schedule = await export_schedule(
         session, start=year.start_date, end=year.end_date, person_ids=person_ids
     )
-    report = validate_schedule(schedule)
+    report = checked(schedule, source)
     found = {_key(v): v for v in report.violations if v.severity is Severity.VIOLATION}
     return report, found
 
 
+@trace_function("compliance.guarded_change")
 async def guarded_change(
     session: AsyncSession,
     *,
@@ -127,14 +150,16 @@ async def guarded_change(
     """Apply ``change`` (in the caller's transaction) unless it adds ACGME violations for
     ``person_ids``. With a written justification the change is kept and the override stored,
     audited and announced; without one it is refused with 409 and rolled back."""
+    add_span_attributes(source=source, resident_count=len(person_ids))
     year = await _year_containing(session, day)
     if year is None:
         return await change()  # outside every academic year: no blocks to check against
-    _, before = await _violations_of(session, year, person_ids)
+    _, before = await _violations_of(session, year, person_ids, source)
     result = await change()
-    report, after = await _violations_of(session, year, person_ids)
+    report, after = await _violations_of(session, year, person_ids, source)
     added = [v for k, v in after.items() if k not in before]
     announce(report, source)
+    add_span_attributes(violations_added=len(added), overridden=bool(added))
     if not added:
         return result
     rules = tuple(sorted({v.rule for v in added}))

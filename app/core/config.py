@@ -9,10 +9,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/residency.db"
+MIN_JWT_SECRET = 32
 
 
 class SettingsError(ValueError):
@@ -66,6 +67,19 @@ class Settings(BaseSettings):
     tracing_console: bool = False
     jaeger_endpoint: str | None = None
 
+    # Security (docs/security.md): sign-in tokens, lockout, rate limits, caches
+    jwt_secret: SecretStr | None = Field(default=None, validate_default=True)
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    rate_limit_login: str = "5/minute"  # per client IP
+    rate_limit_api: str = "200/minute"  # per signed-in user
+    lockout_threshold: int = Field(default=5, ge=1, le=100)  # failures before a lock
+    lockout_seconds: int = Field(default=60, ge=1, le=86_400)  # first lock; doubles
+    lockout_max_seconds: int = Field(default=3600, ge=1, le=604_800)
+    suspicious_exports_per_hour: int = Field(default=20, ge=1, le=100_000)
+    cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
+    active_users_window_seconds: int = Field(default=300, ge=10, le=86_400)
+
     @property
     def effective_log_level(self) -> str:
         """LOG_LEVEL, else DEBUG in development and INFO everywhere else."""
@@ -95,6 +109,40 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("jwt_secret", mode="before")
+    @classmethod
+    def _jwt_secret_unset(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # Signing keys must be strong; production refuses to start on an ephemeral one.
+        if value is None:
+            if info.data.get("environment") == "production":
+                raise ValueError(
+                    "required when ENVIRONMENT=production: at least 32 random characters "
+                    "(e.g. `openssl rand -hex 32`)"
+                )
+            return None
+        secret = value.get_secret_value()
+        if len(secret) < MIN_JWT_SECRET or len(set(secret)) < 8:
+            raise ValueError(f"must be at least {MIN_JWT_SECRET} random characters")
+        return value
+
+    @field_validator("rate_limit_login", "rate_limit_api")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                "must be a rate like 5/minute, 200/minute or 1000/hour;10/second"
+            ) from None
         return value
 
 

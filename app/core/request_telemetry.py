@@ -88,6 +88,9 @@ def incoming_request_id(scope: Scope) -> str | None:
 
 
 class TelemetryMiddleware:
+    """Outermost layer (see ``SchedulerApp``), so even the 500 that Starlette's error
+    middleware sends for an unhandled exception is timed, counted and carries X-Request-ID."""
+
     def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
         self.app = app
         self.telemetry = telemetry
@@ -133,9 +136,10 @@ class TelemetryMiddleware:
                 request_id=request_id,
                 error=error,
             )
+            # The access line first, while the server span is still current (trace_id).
+            if telemetry.access_log is not None and tracked:
+                telemetry.access_log(info)
             trace_id = tracing.finish(span, info) if tracing is not None else None
             if metrics is not None:
                 metrics.end(info, trace_id)
-            if telemetry.access_log is not None and tracked:
-                telemetry.access_log(info)
             request_id_var.reset(token)

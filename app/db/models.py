@@ -1,7 +1,8 @@
 """Imports every table so metadata (and Alembic) sees the whole schema."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import User
+from app.auth.models import RefreshToken, User
+from app.cache.models import CacheVersion
 from app.db.base import Base
 from app.people.models import Person
 from app.rotations.models import Rotation, RotationAssignment
@@ -14,9 +15,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Block",
+    "CacheVersion",
     "ComplianceOverride",
     "Leave",
     "Person",
+    "RefreshToken",
     "Rotation",
     "RotationAssignment",
     "Shift",

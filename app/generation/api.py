@@ -8,12 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.api import API_PREFIX
 from app.api.errors import ConflictError, InvalidInputError, NotFoundError
 from app.auth.dependencies import Editor
+from app.auth.events import UserAction
+from app.events import publish
 from app.generation import DemoSize, ProgramFileError, demo_program, parse_program
 from app.generation.jobs import GenerationJob, GenerationJobs, TooManyJobsError
 
-router = APIRouter(tags=["generation"])
+router = APIRouter(prefix=API_PREFIX, tags=["generation"])
 
 
 class GenerateRequest(BaseModel):
@@ -102,6 +105,7 @@ async def start_generation(request: Request, _: Editor, body: GenerateRequest) -
         job = _jobs(request).submit(program, seed=body.seed, time_limit=body.time_limit)
     except TooManyJobsError as exc:
         raise ConflictError(str(exc)) from None
+    publish(UserAction(action="schedule_generate"))
     return JobRead.of(job)
 
 

@@ -15,7 +15,7 @@ of every block on its own:
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -28,6 +28,14 @@ from app.schedules.file_format import ShiftKind
 SLACK = 2  # per-block call counts stay within this many of the resident's share
 STEEP = 2  # extra cost per call beyond one away from the share: spreads deviations out
 WEEK_MINUTES = 80 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Pins:
+    """Choices fixed by repairs: a team that could not use the plan found these instead."""
+
+    calls: dict[tuple[str, int], int] = field(default_factory=dict)
+    edges: dict[tuple[str, int], str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +64,23 @@ def plan_calls(
     *,
     hook: SolutionHook | None = None,
     relax: Collection[str] = (),
+    pins: Pins | None = None,
 ) -> CallPlan:
+    pins = pins or Pins()
     model = cp_model.CpModel()
     teams = [block_teams(year, b, assignment) for b in range(year.blocks)]
     calls: dict[tuple[str, int], cp_model.IntVar] = {}
     cost: list[cp_model.LinearExprT] = []
     for block_teams_ in teams:
         for team in block_teams_:
-            _team_calls(model, year, team, calls, cost)
+            _team_calls(model, year, team, calls, cost, pins)
     if "fairness" not in relax:
         _fairness(model, year, calls)
     edge: dict[tuple[str, int, str], cp_model.IntVar] = {}
     if "edges" not in relax:
         for b in range(year.blocks - 1):
             for team in teams[b]:
-                _edge_out(model, year, team, calls, edge)
+                _edge_out(model, year, team, calls, edge, pins)
             for team in teams[b + 1]:
                 _edge_in(model, year, team, edge)
     if cost:
@@ -91,6 +101,7 @@ def _team_calls(
     team: Team,
     calls: dict[tuple[str, int], cp_model.IntVar],
     cost: list[cp_model.LinearExprT],
+    pins: Pins,
 ) -> None:
     shift = call_shift(year, team.rotation)
     if shift is None:
@@ -103,16 +114,24 @@ def _team_calls(
             share[r] = demand.count * BLOCK_DAYS * year.working_days(r, b) / max(available, 1)
     for r in team.members:
         top = max_calls(year, r, b, shift)
-        target = round(share.get(r, 0.0))
-        lo, hi = max(0, min(target - SLACK, top)), min(top, target + SLACK)
+        target = min(round(share.get(r, 0.0)), top)
+        lo, hi = max(0, target - SLACK), min(top, target + SLACK)
+        if (r, b) in pins.calls:
+            calls[r, b] = model.new_constant(pins.calls[r, b])
+            continue
         var = model.new_int_var(lo, hi, f"calls[{r},{b}]")
         calls[r, b] = var
         if r in share:
-            dev = model.new_int_var(0, SLACK, f"dev[{r},{b}]")
-            model.add_abs_equality(dev, var - target)
-            steep = model.new_int_var(0, SLACK, f"steep[{r},{b}]")
-            model.add(steep >= dev - 1)
-            cost.extend([dev, STEEP * steep])
+            # convex cost of the deviation in unit steps (1, then 1 + STEEP, ...), kept linear
+            # so the LP relaxation stays a flow and optimality is proved quickly
+            steps = [model.new_bool_var("") for _ in range(2 * SLACK)]
+            up, down = steps[:SLACK], steps[SLACK:]
+            model.add(var - target == sum(up) - sum(down))
+            cost.extend(
+                w * v
+                for i in range(SLACK)
+                for w, v in ((1 + STEEP * i, up[i]), (1 + STEEP * i, down[i]))
+            )
     for demand in (d for d in team.demands if d.shift == shift):
         total = sum(calls[r, b] for r in demand.members)
         need = demand.count * BLOCK_DAYS
@@ -122,21 +141,21 @@ def _team_calls(
 def _fairness(
     model: cp_model.CpModel, year: ProgramYear, calls: dict[tuple[str, int], cp_model.IntVar]
 ) -> None:
+    """Yearly calls of every resident of a class within [level, level + spread].
+
+    A free integer level with linear bounds keeps the LP relaxation close to a flow; a
+    max - min formulation made the optimality proof take tens of seconds.
+    """
     spread = year.program.rules.call_spread
+    most = BLOCK_DAYS * year.blocks
     for c in year.program.classes:
         members = year.of_class(c.pgy)
         if len(members) < 2:
             continue
-        totals = []
+        level = model.new_int_var(0, most, f"level[{c.pgy}]")
         for r in members:
-            total = model.new_int_var(0, BLOCK_DAYS * year.blocks, f"total[{r}]")
-            model.add(total == sum(calls.get((r, b), 0) for b in range(year.blocks)))
-            totals.append(total)
-        high = model.new_int_var(0, BLOCK_DAYS * year.blocks, f"high[{c.pgy}]")
-        low = model.new_int_var(0, BLOCK_DAYS * year.blocks, f"low[{c.pgy}]")
-        model.add_max_equality(high, totals)
-        model.add_min_equality(low, totals)
-        model.add(high - low <= spread)
+            total = sum(calls.get((r, b), 0) for b in range(year.blocks))
+            model.add_linear_constraint(total - level, 0, spread)
 
 
 def _edge_out(
@@ -145,6 +164,7 @@ def _edge_out(
     team: Team,
     calls: dict[tuple[str, int], cp_model.IntVar],
     edge: dict[tuple[str, int, str], cp_model.IntVar],
+    pins: Pins,
 ) -> None:
     """Who works each edge shift on the team's last day."""
     b = team.block
@@ -159,6 +179,8 @@ def _edge_out(
             spills = year.timings[s].spill > 0
             if year.on_leave(r, last) or (spills and year.on_leave(r, last + 1)):
                 model.add(var == 0)
+            if (r, b) in pins.edges:
+                model.add(var == int(pins.edges[r, b] == s))
             if (r, b) in calls and year.timings[s].kind is ShiftKind.CALL:
                 model.add(calls[r, b] >= 1).only_enforce_if(var)
         if own:
@@ -181,7 +203,11 @@ def _edge_in(
     first = b * BLOCK_DAYS
     present = [r for r in team.members if not year.on_leave(r, first)]
     incoming = {
-        r: [(year.timings[s], var) for (who, blk, s), var in edge.items() if blk == b - 1 and who == r]
+        r: [
+            (year.timings[s], var)
+            for (who, blk, s), var in edge.items()
+            if blk == b - 1 and who == r
+        ]
         for r in present
     }
 

@@ -7,30 +7,33 @@ it feasible names the rule that cannot be met. Only runs after a failure, so its
 from __future__ import annotations
 
 from app.generation.callplan import plan_calls
-from app.generation.rotations import plan_rotations
+from app.generation.rotations import daily_need, plan_rotations
 from app.generation.shifts import TeamInputs, solve_team
 from app.generation.solve import SolveLimits
 from app.generation.teams import Team
-from app.generation.timing import BLOCK_DAYS
+from app.generation.timing import BLOCK_DAYS, conflicts
 from app.generation.year import ProgramYear
 
 _FEASIBLE = ("optimal", "feasible")
 
 
-def explain_rotations(year: ProgramYear, limits: SolveLimits) -> str:
+def explain_rotations(year: ProgramYear, group: str, limits: SolveLimits) -> str:
+    who = f"the {group}: " if group else ""
     rules = ", ".join(
         f"at most {r.max_consecutive_blocks} {r.name} block(s) in a row"
         for r in year.program.rotations
         if r.max_consecutive_blocks is not None
     )
+    if plan_rotations(year, limits, relax=("leave",)).outcome.status in _FEASIBLE:
+        return who + _leave_shortage(year, group)
     if plan_rotations(year, limits, relax=("balance",)).outcome.status in _FEASIBLE:
         return (
-            "no rotation plan gives every resident a yearly count of each rotation within one "
-            f"of the group average while keeping the per-block staffing ({rules})"
+            f"{who}no rotation plan gives every resident a yearly count of each rotation within "
+            f"one of the group average while keeping the per-block staffing ({rules})"
         )
     if plan_rotations(year, limits, relax=("consecutive",)).outcome.status in _FEASIBLE:
-        return f"the per-block staffing cannot be met while keeping {rules}"
-    return "the per-block staffing counts cannot be met by the residents of each group"
+        return f"{who}the per-block staffing cannot be met while keeping {rules}"
+    return f"{who}the per-block staffing counts cannot be met"
 
 
 def explain_calls(year: ProgramYear, assignment: dict[str, list[str]], limits: SolveLimits) -> str:
@@ -64,6 +67,22 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
                     f"{where}: on {when} only {len(present)} resident(s) are not on leave, "
                     f"but {demand.count} must work {demand.shift}"
                 )
+    names = year.program.rotation(team.rotation).shifts
+    resting = [
+        d
+        for d in team.demands
+        if all(conflicts(year.timings[d.shift], year.timings[n], 1) for n in names)
+    ]
+    need = sum(d.count for d in team.demands) + sum(d.count for d in resting)
+    for d in range(1, BLOCK_DAYS):
+        present = [r for r in team.members if not year.on_leave(r, first + d)]
+        if len(present) < need:
+            when = year.day_date(first + d).isoformat()
+            rest = ", ".join(d.shift for d in resting)
+            return (
+                f"{where}: on {when} only {len(present)} resident(s) are not on leave, but "
+                f"covering the day needs {need} counting those resting after {rest}"
+            )
     wanted = ", ".join(
         f"{'exactly' if d.exact else 'at least'} {d.count} {d.shift}" for d in team.demands
     )
@@ -79,3 +98,23 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
         if outcome.status in _FEASIBLE:
             return message
     return f"{where}: {pool} under the rest rules and leave"
+
+
+def _leave_shortage(year: ProgramYear, group: str) -> str:
+    """Name the first day on which leave leaves too few of the group to staff the rotations."""
+    members = year.members(group)
+    needs = {r.name: daily_need(year, r.name, group) for r in year.program.rotations}
+    busy = {name: n for name, n in needs.items() if n}
+    total = sum(busy.values())
+    for day in range(year.program.days):
+        present = sum(1 for r in members if not year.on_leave(r, day))
+        if present < total:
+            return (
+                f"on {year.day_date(day).isoformat()} only {present} of the {len(members)} "
+                f"{group} are not on leave, but {', '.join(busy)} need {total} of them at work "
+                "or resting after call"
+            )
+    return (
+        f"leave requests leave too few {group} on some rotation to cover it with one day off "
+        "in 7; spread the leave over more blocks"
+    )

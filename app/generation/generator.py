@@ -9,7 +9,8 @@ deterministic-time budgets):
 
 Everything that couples blocks lives in phase 2, so the phase-3 models are independent; they are
 solved two at a time. "optimal" means every phase model was solved to proven optimality.
-The objective is phase 2's call-evenness cost plus phase 3's balance and preference penalties.
+The objective adds up the phases': leave days on covered rotations, call-count unevenness across
+blocks, night imbalance (x100) and preference points.
 Pure: no I/O, no logging.
 """
 
@@ -18,18 +19,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from datetime import time as clock
 from typing import Literal
 
-from app.generation.callplan import CallPlan, plan_calls
+from app.generation.callplan import CallPlan, Pins, call_shift, plan_calls
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
 from app.generation.precheck import precheck
 from app.generation.program import Program
 from app.generation.rotations import plan_rotations
-from app.generation.shifts import TeamInputs, TeamShifts, solve_team
-from app.generation.solve import Outcome, SolveLimits, Status
+from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_team
+from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
 from app.generation.year import ProgramYear
 from app.schedules.file_format import (
@@ -41,10 +42,13 @@ from app.schedules.file_format import (
 )
 
 Phase = Literal["checks", "rotations", "calls", "shifts", "done"]
+MAX_REPAIRS = 5  # rounds of: plan calls, solve teams, let failed teams re-share their calls
 PARALLEL_TEAMS = 2  # single-worker team models run side by side; the machine has 2 cores
-ROTATION_WORK = 30.0  # deterministic-time budgets (CP-SAT work units, roughly seconds)
-CALL_WORK = 30.0
-TEAM_WORK = 10.0
+# Deterministic-time budgets in CP-SAT work units; one unit took 2-4 s of wall time here. The
+# demo program needs a fraction of each; hitting one ends that phase "feasible", not "optimal".
+ROTATION_WORK = 5.0
+CALL_WORK = 5.0
+TEAM_WORK = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +95,13 @@ class _Run:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def report(self, phase: Phase, objective: float | None, bound: float | None, detail: str = "") -> None:
+    def report(
+        self, phase: Phase, objective: float | None, bound: float | None, detail: str = ""
+    ) -> None:
         if self.on_progress is not None:
-            self.on_progress(Progress(phase, self.solutions, objective, bound, self.elapsed(), detail))
+            self.on_progress(
+                Progress(phase, self.solutions, objective, bound, self.elapsed(), detail)
+            )
 
     def hook(self, phase: Phase) -> Callable[[int, float, float], None]:
         base = self.solutions
@@ -105,7 +113,9 @@ class _Run:
         return on_solution
 
     def record(self, phase: Phase, outcome: Outcome) -> None:
-        self.phases.append(PhaseStats(phase, outcome.status, outcome.objective, outcome.bound, outcome.wall))
+        self.phases.append(
+            PhaseStats(phase, outcome.status, outcome.objective, outcome.bound, outcome.wall)
+        )
 
     def fail(self, status: Status, explanation: str) -> GenerationResult:
         self.report("done", None, None, explanation)
@@ -137,43 +147,27 @@ def generate_schedule(
     if problems:
         return run.fail("infeasible", "; ".join(problems))
 
-    limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=ROTATION_WORK)
+    limits = SolveLimits(
+        seed=seed, deadline=deadline, deterministic_time=ROTATION_WORK, quick_first=True
+    )
     rotations = plan_rotations(year, limits, hook=run.hook("rotations"))
     run.record("rotations", rotations.outcome)
     if rotations.assignment is None:
         if rotations.outcome.status == "timeout":
-            return run.fail("timeout", "the time limit ran out while assigning rotations")
-        return run.fail("infeasible", explain_rotations(year, _diagnosis(limits)))
+            return run.fail("timeout", _ran_out(deadline, "assigning rotations"))
+        group = rotations.failed_group or ""
+        return run.fail("infeasible", explain_rotations(year, group, _diagnosis(limits)))
     assignment = rotations.assignment
 
-    limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=CALL_WORK)
-    calls = plan_calls(year, assignment, limits, hook=run.hook("calls"))
-    run.record("calls", calls.outcome)
-    if calls.outcome.status not in ("optimal", "feasible"):
-        if calls.outcome.status == "timeout":
-            return run.fail("timeout", "the time limit ran out while planning in-house calls")
-        return run.fail("infeasible", explain_calls(year, assignment, _diagnosis(limits)))
-
-    limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=TEAM_WORK)
-    jobs = [
-        (team, _inputs(year, team, calls))
-        for b in range(year.blocks)
-        for team in block_teams(year, b, assignment)
-    ]
-    phase_started = time.perf_counter()
-    results = _solve_teams(year, jobs, limits, run)
-    phase_wall = time.perf_counter() - phase_started
-    for (team, inputs), result in zip(jobs, results, strict=True):
-        if result.outcome.status == "timeout":
-            return run.fail("timeout", f"the time limit ran out while placing the shifts of {team.label}")
-        if result.outcome.status == "infeasible":
-            return run.fail("infeasible", explain_team(year, team, inputs, _diagnosis(limits)))
-    run.record("shifts", _merge([r.outcome for r in results], phase_wall))
+    placed = _plan_and_place(year, assignment, seed, deadline, run)
+    if isinstance(placed, GenerationResult):
+        return placed
+    results = placed
 
     statuses = {p.status for p in run.phases}
     status: Status = "optimal" if statuses == {"optimal"} else "feasible"
-    objective = sum(p.objective for p in run.phases if p.phase != "rotations")
-    bound = sum(p.bound for p in run.phases if p.phase != "rotations")
+    objective = sum(p.objective for p in run.phases)
+    bound = sum(p.bound for p in run.phases)
     schedule = _assemble(year, results)
     wall = run.elapsed()
     run.report("done", objective, bound)
@@ -189,8 +183,121 @@ def generate_schedule(
     )
 
 
+def _plan_and_place(
+    year: ProgramYear,
+    assignment: dict[str, list[str]],
+    seed: int,
+    deadline: float | None,
+    run: _Run,
+) -> list[TeamShifts] | GenerationResult:
+    """Phases 2 and 3: plan calls, place every team's shifts; if a team cannot use its share of
+    the plan, let it re-share its calls (repair), pin that, and plan again."""
+    call_limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=CALL_WORK)
+    team_limits = SolveLimits(
+        seed=seed, deadline=deadline, deterministic_time=TEAM_WORK, quick_first=True
+    )
+    pins = Pins()
+    solved: dict[_Key, TeamShifts] = {}  # a team whose inputs did not change is not redone
+    started = time.perf_counter()
+    plan_wall = 0.0
+    for repairs in range(MAX_REPAIRS + 1):
+        plan = plan_calls(year, assignment, call_limits, hook=run.hook("calls"), pins=pins)
+        plan_wall += plan.outcome.wall
+        if plan.outcome.status == "timeout":
+            return run.fail("timeout", _ran_out(deadline, "planning in-house calls"))
+        if plan.outcome.status == "infeasible":
+            why = explain_calls(year, assignment, _diagnosis(call_limits))
+            return run.fail("infeasible", why)
+        jobs = [
+            (team, _inputs(year, team, plan))
+            for b in range(year.blocks)
+            for team in block_teams(year, b, assignment)
+        ]
+        todo = [job for job in jobs if _key(*job) not in solved]
+        for job, result in zip(todo, _solve_teams(year, todo, team_limits, run), strict=True):
+            solved[_key(*job)] = result
+        failed = [(t, i) for t, i in jobs if solved[_key(t, i)].outcome.solutions == 0]
+        if not failed:
+            # a repaired plan is the best plan given its pins, not a proven optimum
+            status: Status = "feasible" if repairs else plan.outcome.status
+            run.record("calls", replace(plan.outcome, status=status, wall=plan_wall))
+            results = [solved[_key(t, i)] for t, i in jobs]
+            merged = merge_outcomes([r.outcome for r in results])
+            wall = time.perf_counter() - started - plan_wall
+            run.record("shifts", replace(merged, wall=wall))
+            return results
+        if deadline is not None and time.monotonic() >= deadline:
+            label = failed[0][0].label
+            return run.fail(
+                "timeout", f"the time limit ran out while placing the shifts of {label}"
+            )
+        for team, inputs in failed:
+            repaired = _repair(year, team, inputs, team_limits, pins)
+            if repaired is None:
+                why = explain_team(year, team, inputs, _diagnosis(team_limits))
+                return run.fail("infeasible", why)
+            solved[_key(team, _pinned(team, inputs, pins))] = repaired
+    return run.fail(
+        "infeasible",
+        f"the call plan could not be repaired to fit every team in {MAX_REPAIRS} rounds",
+    )
+
+
+def _ran_out(deadline: float | None, what: str) -> str:
+    if deadline is not None:
+        return f"the time limit ran out while {what}"
+    return f"the search budget ran out while {what}; the program may be infeasible or just hard"
+
+
+_Key = tuple[object, ...]
+
+
+def _key(team: Team, inputs: TeamInputs) -> _Key:
+    """Identifies a team model: same key, same model, same answer."""
+    return (
+        team.block,
+        team.label,
+        tuple(sorted(inputs.calls.items())),
+        tuple(sorted(inputs.edge_out.items())),
+        tuple(sorted(inputs.edge_in.items())),
+    )
+
+
+def _repair(
+    year: ProgramYear, team: Team, inputs: TeamInputs, limits: SolveLimits, pins: Pins
+) -> TeamShifts | None:
+    """Let the team move calls between its members; pin what it found for the next plan.
+
+    Returns the team's solution under the new call counts, or None if even that fails.
+    """
+    result = solve_team(year, team, inputs, limits, relax=("calls",))
+    if result.outcome.solutions == 0:
+        return None
+    call = call_shift(year, team.rotation)
+    counts = result.calls(call) if call is not None else {}
+    b = team.block
+    for r in team.members:
+        if r in inputs.calls:
+            pins.calls[r, b] = counts[r]
+        pins.edges[r, b] = inputs.edge_out.get(r)
+        if b > 0:
+            pins.edges[r, b - 1] = inputs.edge_in.get(r)
+    moved = sum(abs(counts[r] - inputs.calls[r]) for r in inputs.calls)
+    outcome = replace(
+        result.outcome,
+        objective=result.outcome.objective - REPAIR_WEIGHT * moved,
+        bound=result.outcome.bound - REPAIR_WEIGHT * moved,
+    )
+    return replace(result, outcome=outcome)
+
+
+def _pinned(team: Team, inputs: TeamInputs, pins: Pins) -> TeamInputs:
+    """The team's inputs once the next plan honours its pins."""
+    return replace(inputs, calls={r: pins.calls[r, team.block] for r in inputs.calls})
+
+
 def _diagnosis(limits: SolveLimits) -> SolveLimits:
-    return SolveLimits(seed=limits.seed, deadline=None, deterministic_time=10.0)
+    return SolveLimits(seed=limits.seed, deadline=None, deterministic_time=2.0)
 
 
 def _inputs(year: ProgramYear, team: Team, plan: CallPlan) -> TeamInputs:
@@ -220,19 +327,6 @@ def _solve_teams(
     return results
 
 
-def _merge(outcomes: list[Outcome], wall: float) -> Outcome:
-    statuses = {o.status for o in outcomes}
-    status: Status = "optimal" if statuses <= {"optimal"} else "feasible"
-    return Outcome(
-        status=status,
-        objective=sum(o.objective for o in outcomes),
-        bound=sum(o.bound for o in outcomes),
-        wall=wall,
-        first_solution=None,
-        solutions=sum(o.solutions for o in outcomes),
-    )
-
-
 def _assemble(year: ProgramYear, results: list[TeamShifts]) -> ScheduleFile:
     program = year.program
     entries: list[ShiftEntry] = []
@@ -257,4 +351,3 @@ def _assemble(year: ProgramYear, results: list[TeamShifts]) -> ScheduleFile:
         shifts=entries,
         leave=[LeaveEntry(resident=e.resident, start=e.start, end=e.end) for e in program.leave],
     )
-

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from app.compliance.events import ScheduleGenerated
-from app.compliance.service import announce
-from app.compliance.validator import validate_schedule
+from app.compliance.service import announce, checked
 from app.db.engine import Database
 from app.events import publish
 from app.generation import GenerationResult, Program, Progress, generate_schedule
 from app.schedules.generated import store_generated
+from app.tracing import add_span_attributes, trace_function
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,9 @@ class GenerationJobs:
         task.add_done_callback(self._tasks.discard)
         return job
 
+    @trace_function("schedule_generation")
     async def _run(self, job: GenerationJob, program: Program) -> None:
+        add_span_attributes(resident_count=len(program.roster()), blocks=program.blocks)
         loop = asyncio.get_running_loop()
 
         def solve() -> GenerationResult:
@@ -93,6 +95,7 @@ class GenerationJobs:
         except Exception:
             logger.exception("generation job failed unexpectedly")
             job.status, job.outcome = "failed", "error"
+            add_span_attributes(outcome="error")
             job.explanation = "the generator failed unexpectedly; see the service log"
             publish(ScheduleGenerated("error", 0.0, len(program.roster())))
         finally:
@@ -101,14 +104,16 @@ class GenerationJobs:
     async def _finish(self, job: GenerationJob, program: Program, result: GenerationResult) -> None:
         job.outcome, job.wall_time = result.status, result.wall_time
         job.objective, job.explanation = result.objective, result.explanation
+        add_span_attributes(outcome=result.status)
         publish(ScheduleGenerated(result.status, result.wall_time, len(program.roster())))
         if result.schedule is None:
             job.status = "failed"
             return
-        announce(validate_schedule(result.schedule), "generation")
+        announce(checked(result.schedule, "generation"), "generation")
         async with self._database.session() as session:
             summary = await store_generated(session, program, result)
         job.shifts, job.academic_year_id = summary.shifts, summary.academic_year_id
+        add_span_attributes(shifts=summary.shifts)
         job.status = "succeeded"
 
     async def close(self) -> None:

@@ -228,7 +228,7 @@ def _duplicates(names: list[str]) -> str | None:
     return None
 
 
-def _check_references(p: Program) -> None:  # noqa: C901 - a flat list of independent checks
+def _check_references(p: Program) -> None:
     def fail(where: str, message: str) -> None:
         raise ProgramFileError(f"{where}: {message}")
 
@@ -286,24 +286,26 @@ def _check_references(p: Program) -> None:  # noqa: C901 - a flat list of indepe
         if rotation.weekly_pattern is not None:
             fail(where, f"rotation {c.rotation} follows a weekly pattern and takes no coverage")
     roster = p.roster()
-    if (dup := _duplicates([r.id for r in roster])) is not None:
+    if (dup := _duplicates([person.id for person in roster])) is not None:
         fail("residents", f"resident id {dup!r} is used twice")
     if p.residents is not None:
-        for c in p.classes:
-            listed = sum(1 for r in roster if r.pgy == c.pgy)
-            if listed != c.residents:
-                fail("residents", f"{listed} PGY-{c.pgy} residents listed, classes say {c.residents}")
-        for i, r in enumerate(roster):
-            if r.pgy not in {c.pgy for c in p.classes}:
-                fail(f"residents[{i}].pgy", f"no class PGY-{r.pgy}")
-    ids = {r.id for r in roster}
+        for spec in p.classes:
+            listed = sum(1 for person in roster if person.pgy == spec.pgy)
+            if listed != spec.residents:
+                fail("residents", f"{listed} PGY-{spec.pgy} listed, classes say {spec.residents}")
+        for i, person in enumerate(roster):
+            if person.pgy not in {spec.pgy for spec in p.classes}:
+                fail(f"residents[{i}].pgy", f"no class PGY-{person.pgy}")
+    ids = {person.id for person in roster}
     for i, leave in enumerate(p.leave):
         if leave.resident not in ids:
             fail(f"leave[{i}].resident", f"unknown resident {leave.resident!r}")
         if leave.end < leave.start:
             fail(f"leave[{i}].end", "must not be before start")
         if leave.start < p.academic_year_start or leave.end > p.year_end:
-            fail(f"leave[{i}]", f"outside the academic year {p.academic_year_start}–{p.year_end}")
+            fail(
+                f"leave[{i}]", f"outside the academic year {p.academic_year_start} to {p.year_end}"
+            )
     for i, pref in enumerate(p.preferences):
         if pref.resident not in ids:
             fail(f"preferences[{i}].resident", f"unknown resident {pref.resident!r}")

@@ -20,12 +20,14 @@ from ortools.sat.python import cp_model
 
 from app.generation.callplan import WEEK_MINUTES, call_shift
 from app.generation.program import WEEKDAYS
-from app.generation.solve import Outcome, SolveLimits, solve
+from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
 from app.generation.teams import Team
 from app.generation.timing import BLOCK_DAYS, conflicts
 from app.generation.year import ProgramYear
+from app.schedules.file_format import ShiftKind
 
 BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of preference points
+REPAIR_WEIGHT = 10_000  # when repairing, each call moved away from the plan costs this much
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,13 @@ class TeamShifts:
     team: Team
     outcome: Outcome
     worked: list[tuple[str, int, str]]  # (resident, day of the year, shift name)
+
+    def calls(self, call: str) -> dict[str, int]:
+        counts = dict.fromkeys(self.team.members, 0)
+        for r, _, s in self.worked:
+            if s == call:
+                counts[r] += 1
+        return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +60,9 @@ def solve_team(
     *,
     relax: Collection[str] = (),
 ) -> TeamShifts:
-    model = cp_model.CpModel()
+    if year.program.rotation(team.rotation).weekly_pattern is not None:
+        return pattern_team(year, team, inputs)
+    model = new_model()
     b = team.block
     first = b * BLOCK_DAYS
     rotation = year.program.rotation(team.rotation)
@@ -59,8 +70,6 @@ def solve_team(
     timing = year.timings
     pairs = [(s, t) for s in names for t in names if conflicts(timing[s], timing[t], 1)]
     spilling = [s for s in names if timing[s].spill]
-    pattern = rotation.weekly_pattern
-    pattern_days = None if pattern is None else {WEEKDAYS.index(w) for w in pattern}
     call = call_shift(year, team.rotation)
     avoided = year.avoided_days
 
@@ -74,16 +83,12 @@ def solve_team(
             day = first + d
             if year.on_leave(r, day):
                 continue
-            if pattern_days is not None and year.weekday(day) not in pattern_days:
-                continue
             for s in names:
                 if timing[s].spill and year.on_leave(r, day + 1):
                     continue  # would run into a leave day
                 if d == 0 and came is not None and conflicts(timing[came], timing[s], 1):
                     continue
-                own[d, s] = var = model.new_bool_var(f"x[{r},{d},{s}]")
-                if pattern_days is not None:
-                    model.add(var == 1)  # a weekly pattern is worked whenever it can be
+                own[d, s] = model.new_bool_var("")
         for d in range(BLOCK_DAYS):
             today = [v for s in names if (v := own.get((d, s))) is not None]
             if len(today) > 1:
@@ -112,8 +117,13 @@ def solve_team(
         working = year.working_days(r, b)
         if call is not None:
             calls = [v for (_, s), v in own.items() if s == call]
+            planned = inputs.calls.get(r, 0)
             if "calls" not in relax:
-                model.add(sum(calls) == inputs.calls.get(r, 0))
+                model.add(sum(calls) == planned)
+            else:  # repair: stay as close to the plan as the block allows
+                off = model.new_int_var(0, BLOCK_DAYS, "")
+                model.add_abs_equality(off, sum(calls) - planned)
+                cost.append(REPAIR_WEIGHT * off)
             model.add(sum(calls) <= working // 3)
         came = inputs.edge_in.get(r)
         spill_in = timing[came].spill if came is not None else 0
@@ -154,7 +164,7 @@ def _days_off(
 ) -> None:
     """At least one fully free calendar day per 7 working days in the block."""
     first = b * BLOCK_DAYS
-    free: list[cp_model.IntVar] = []
+    free: list[cp_model.LinearExprT] = []
     for d in range(BLOCK_DAYS):
         if year.on_leave(r, first + d) or (d == 0 and spill_in):
             continue
@@ -163,7 +173,7 @@ def _days_off(
         if not busy:
             free.append(1)
             continue
-        f = model.new_bool_var(f"free[{r},{d}]")
+        f = model.new_bool_var("")
         model.add_bool_and([v.Not() for v in busy]).only_enforce_if(f)
         free.append(f)
     model.add(sum(free) >= year.working_days(r, b) // 7)
@@ -193,3 +203,44 @@ def _balance(
             model.add(under >= lo - count)
             cost.extend([BALANCE_WEIGHT * over, BALANCE_WEIGHT * under])
     return cost
+
+
+def pattern_team(year: ProgramYear, team: Team, inputs: TeamInputs) -> TeamShifts:
+    """A weekly-pattern rotation (clinic Mon-Fri) has nothing to decide: work the pattern except
+    on leave, on days the resident asked to keep free (no coverage hangs on them) and after an
+    edge shift that needs rest. Then check the same rules the models enforce."""
+    rotation = year.program.rotation(team.rotation)
+    assert rotation.weekly_pattern is not None
+    (name,) = rotation.shifts
+    shift = year.timings[name]
+    days = {WEEKDAYS.index(w) for w in rotation.weekly_pattern}
+    first = team.block * BLOCK_DAYS
+    worked: list[tuple[str, int, str]] = []
+    ok = True
+    for r in team.members:
+        came = inputs.edge_in.get(r)
+        spill_in = year.timings[came].spill if came is not None else 0
+        mine = [
+            first + d
+            for d in range(BLOCK_DAYS)
+            if year.weekday(first + d) in days
+            and not year.on_leave(r, first + d)
+            and first + d not in year.avoided_days[r]
+            and not (d == 0 and came is not None and conflicts(year.timings[came], shift, 1))
+        ]
+        working = year.working_days(r, team.block)
+        minutes = spill_in + sum(shift.minutes_within(first + BLOCK_DAYS - day) for day in mine)
+        free = sum(
+            1
+            for d in range(BLOCK_DAYS)
+            if first + d not in mine
+            and not year.on_leave(r, first + d)
+            and not (d == 0 and spill_in)
+        )  # the pattern shift never spills (checked when the program is loaded)
+        calls = len(mine) if shift.kind is ShiftKind.CALL else 0
+        ok &= free >= working // 7 and calls <= working // 3
+        ok &= working < 7 or 7 * minutes <= WEEK_MINUTES * working
+        worked.extend((r, day, name) for day in mine)
+    status: Status = "optimal" if ok else "infeasible"
+    outcome = Outcome(status, 0.0 if ok else math.nan, 0.0 if ok else math.nan, 0.0, 0.0, int(ok))
+    return TeamShifts(team, outcome, worked if ok else [])

@@ -4,28 +4,45 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
+from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.pagination import Page
+from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
+from app.auth.events import UserAction
+from app.auth.ownership import ensure_owner, own_person_filter
+from app.events import publish
 from app.people import service
 from app.people.models import PersonKind
 from app.people.schemas import PersonCreate, PersonRead, PersonUpdate
 
-router = APIRouter(prefix="/people", tags=["people"])
+router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"])
 
 
 @router.get("", response_model=Page[PersonRead])
 async def list_people(
+    request: Request,
     session: DbSession,
-    _: Reader,
+    principal: Reader,
     page: Pagination,
     kind: Annotated[PersonKind | None, Query()] = None,
     pgy: Annotated[int | None, Query(ge=1, le=10)] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> Page[PersonRead]:
-    items, total = await service.list_people(session, page, kind=kind, pgy=pgy, active=active)
+    """Everyone, for staff; a resident sees only their own record."""
+    own = await own_person_filter(request, principal, None, "person")
+    if own is not None:
+        person = await service.get_person(session, own)
+        matches = kind in (None, person.kind) and pgy in (None, person.pgy)
+        mine = [person] if matches and active in (None, person.active) else []
+        items, total = mine[page.offset : page.offset + page.limit], len(mine)
+    else:
+        items, total = await service.list_people(session, page, kind=kind, pgy=pgy, active=active)
+    await audit_access(
+        session, actor_user_id=principal.user_id, resource_type="person", action="list"
+    )
     return Page(
         items=[PersonRead.model_validate(p) for p in items],
         total=total,
@@ -36,21 +53,37 @@ async def list_people(
 
 @router.post("", response_model=PersonRead, status_code=status.HTTP_201_CREATED)
 async def create_person(session: DbSession, _: Editor, body: PersonCreate) -> PersonRead:
-    return PersonRead.model_validate(await service.create_person(session, body))
+    person = await service.create_person(session, body)
+    publish(UserAction(action="person_edit"))
+    return PersonRead.model_validate(person)
 
 
 @router.get("/{person_id}", response_model=PersonRead)
-async def get_person(session: DbSession, _: Reader, person_id: int) -> PersonRead:
-    return PersonRead.model_validate(await service.get_person(session, person_id))
+async def get_person(
+    request: Request, session: DbSession, principal: Reader, person_id: int
+) -> PersonRead:
+    await ensure_owner(request, principal, person_id, "person", person_id)
+    person = await service.get_person(session, person_id)
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type="person",
+        action="read",
+        resource_id=person_id,
+    )
+    return PersonRead.model_validate(person)
 
 
 @router.patch("/{person_id}", response_model=PersonRead)
 async def update_person(
     session: DbSession, _: Editor, person_id: int, body: PersonUpdate
 ) -> PersonRead:
-    return PersonRead.model_validate(await service.update_person(session, person_id, body))
+    person = await service.update_person(session, person_id, body)
+    publish(UserAction(action="person_edit"))
+    return PersonRead.model_validate(person)
 
 
 @router.delete("/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_person(session: DbSession, _: Editor, person_id: int) -> None:
     await service.delete_person(session, person_id)
+    publish(UserAction(action="person_edit"))

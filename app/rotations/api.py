@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
+from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.pagination import Page
+from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
+from app.auth.ownership import own_person_filter
 from app.rotations import service
 from app.rotations.schemas import AssignmentRead, RotationCreate, RotationRead, RotationUpdate
 
-router = APIRouter(tags=["rotations"])
+router = APIRouter(prefix=API_PREFIX, tags=["rotations"])
 
 
 @router.get("/rotations", response_model=Page[RotationRead])
@@ -50,14 +53,24 @@ async def delete_rotation(session: DbSession, _: Editor, rotation_id: int) -> No
 
 @router.get("/rotation-assignments", response_model=Page[AssignmentRead])
 async def list_assignments(
+    request: Request,
     session: DbSession,
-    _: Reader,
+    principal: Reader,
     page: Pagination,
     block_id: Annotated[int | None, Query()] = None,
     person_id: Annotated[int | None, Query()] = None,
 ) -> Page[AssignmentRead]:
+    """Who rotates where, block by block; residents see only their own assignments."""
+    person_id = await own_person_filter(request, principal, person_id, "schedule")
     items, total = await service.list_assignments(
         session, page, block_id=block_id, person_id=person_id
+    )
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type="schedule",
+        action="list",
+        resource_id=person_id,
     )
     return Page(
         items=[AssignmentRead.model_validate(a) for a in items],

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Query, Request, status
+from fastapi.responses import JSONResponse
 
+from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.errors import InvalidInputError
 from app.api.pagination import Page
-from app.auth.dependencies import Editor, Reader
+from app.audit.service import audit_access, flag_suspicious
+from app.auth.dependencies import Editor, Principal, Reader
+from app.auth.events import UserAction, UserActionKind
+from app.auth.http import security_of
+from app.auth.ownership import ensure_owner, own_person_filter
 from app.compliance.service import guarded_change
+from app.events import publish
 from app.schedules import leave as leave_service
 from app.schedules import shifts as shift_service
 from app.schedules import transfer, years
@@ -28,33 +35,74 @@ from app.schedules.schemas import (
     ShiftUpdate,
 )
 
-router = APIRouter(tags=["schedule"])
+router = APIRouter(prefix=API_PREFIX, tags=["schedule"])
 
 StartDate = Annotated[date | None, Query(description="First day (inclusive)")]
 EndDate = Annotated[date | None, Query(description="Last day (inclusive)")]
 PersonFilter = Annotated[int | None, Query(description="Only this person's records")]
 
 
+def _did(action: UserActionKind) -> None:
+    publish(UserAction(action=action))
+
+
 @router.get("/shifts", response_model=Page[ShiftRead])
 async def list_shifts(
+    request: Request,
     session: DbSession,
-    _: Reader,
+    principal: Reader,
     page: Pagination,
     start: StartDate = None,
     end: EndDate = None,
     person_id: PersonFilter = None,
     kind: Annotated[ShiftKind | None, Query()] = None,
-) -> Page[ShiftRead]:
+) -> JSONResponse:
+    """Shifts intersecting [start, end]; residents see only their own. Cached until the
+    schedule next changes (the cached JSON is sent as it is)."""
     if start and end and end < start:
         raise InvalidInputError("end: must not be before start")
-    items, total = await shift_service.list_shifts(
-        session, page, start=start, end=end, person_id=person_id, kind=kind
-    )
-    return Page(
-        items=[ShiftRead.model_validate(s) for s in items],
-        total=total,
+    person_id = await own_person_filter(request, principal, person_id, "schedule")
+
+    async def compute() -> dict[str, Any]:
+        items, total = await shift_service.list_shifts(
+            session, page, start=start, end=end, person_id=person_id, kind=kind
+        )
+        result = Page[ShiftRead](
+            items=[ShiftRead.model_validate(s) for s in items],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        )
+        return result.model_dump(mode="json")
+
+    shifts = await security_of(request).cache.get_or_compute(
+        session,
+        "schedule",
+        compute,
+        start=start,
+        end=end,
+        person=person_id,
+        kind=kind,
         limit=page.limit,
         offset=page.offset,
+    )
+    await _audit_read(session, principal, "schedule", "list", person_id)
+    return JSONResponse(shifts)
+
+
+async def _audit_read(
+    session: DbSession,
+    principal: Principal,
+    resource: Literal["schedule", "shift", "leave"],
+    action: Literal["read", "list"],
+    resource_id: int | None,
+) -> None:
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type=resource,
+        action=action,
+        resource_id=resource_id,
     )
 
 
@@ -70,12 +118,18 @@ async def create_shift(session: DbSession, principal: Editor, body: ShiftCreate)
         justification=body.override_justification,
         actor_user_id=principal.user_id,
     )
+    _did("schedule_edit")
     return ShiftRead.model_validate(shift)
 
 
 @router.get("/shifts/{shift_id}", response_model=ShiftRead)
-async def get_shift(session: DbSession, _: Reader, shift_id: int) -> ShiftRead:
-    return ShiftRead.model_validate(await shift_service.get_shift(session, shift_id))
+async def get_shift(
+    request: Request, session: DbSession, principal: Reader, shift_id: int
+) -> ShiftRead:
+    shift = await shift_service.get_shift(session, shift_id)
+    await ensure_owner(request, principal, shift.person_id, "shift", shift_id)
+    await _audit_read(session, principal, "shift", "read", shift_id)
+    return ShiftRead.model_validate(shift)
 
 
 @router.patch("/shifts/{shift_id}", response_model=ShiftRead)
@@ -93,26 +147,31 @@ async def update_shift(
         justification=body.override_justification,
         actor_user_id=principal.user_id,
     )
+    _did("schedule_edit")
     return ShiftRead.model_validate(shift)
 
 
 @router.delete("/shifts/{shift_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_shift(session: DbSession, _: Editor, shift_id: int) -> None:
     await shift_service.delete_shift(session, shift_id)
+    _did("schedule_edit")
 
 
 @router.get("/leave", response_model=Page[LeaveRead])
 async def list_leave(
+    request: Request,
     session: DbSession,
-    _: Reader,
+    principal: Reader,
     page: Pagination,
     start: StartDate = None,
     end: EndDate = None,
     person_id: PersonFilter = None,
 ) -> Page[LeaveRead]:
+    person_id = await own_person_filter(request, principal, person_id, "leave")
     items, total = await leave_service.list_leave(
         session, page, start=start, end=end, person_id=person_id
     )
+    await _audit_read(session, principal, "leave", "list", person_id)
     return Page(
         items=[LeaveRead.model_validate(v) for v in items],
         total=total,
@@ -123,24 +182,34 @@ async def list_leave(
 
 @router.post("/leave", response_model=LeaveRead, status_code=status.HTTP_201_CREATED)
 async def create_leave(session: DbSession, _: Editor, body: LeaveCreate) -> LeaveRead:
-    return LeaveRead.model_validate(await leave_service.create_leave(session, body))
+    leave = await leave_service.create_leave(session, body)
+    _did("schedule_edit")
+    return LeaveRead.model_validate(leave)
 
 
 @router.get("/leave/{leave_id}", response_model=LeaveRead)
-async def get_leave(session: DbSession, _: Reader, leave_id: int) -> LeaveRead:
-    return LeaveRead.model_validate(await leave_service.get_leave(session, leave_id))
+async def get_leave(
+    request: Request, session: DbSession, principal: Reader, leave_id: int
+) -> LeaveRead:
+    leave = await leave_service.get_leave(session, leave_id)
+    await ensure_owner(request, principal, leave.person_id, "leave", leave_id)
+    await _audit_read(session, principal, "leave", "read", leave_id)
+    return LeaveRead.model_validate(leave)
 
 
 @router.patch("/leave/{leave_id}", response_model=LeaveRead)
 async def update_leave(
     session: DbSession, _: Editor, leave_id: int, body: LeaveUpdate
 ) -> LeaveRead:
-    return LeaveRead.model_validate(await leave_service.update_leave(session, leave_id, body))
+    leave = await leave_service.update_leave(session, leave_id, body)
+    _did("schedule_edit")
+    return LeaveRead.model_validate(leave)
 
 
 @router.delete("/leave/{leave_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_leave(session: DbSession, _: Editor, leave_id: int) -> None:
     await leave_service.delete_leave(session, leave_id)
+    _did("schedule_edit")
 
 
 async def _year_read(session: DbSession, year: Any) -> AcademicYearRead:
@@ -170,16 +239,29 @@ async def import_schedule(
         schedule = parse_schedule(body)
     except ScheduleFileError as exc:
         raise InvalidInputError(str(exc)) from None
-    return await transfer.import_schedule(session, schedule)
+    summary = await transfer.import_schedule(session, schedule)
+    _did("schedule_import")
+    return summary
 
 
 @router.get("/schedule/export")
 async def export_schedule(
+    request: Request,
     session: DbSession,
-    _: Editor,
+    principal: Editor,
     start: StartDate = None,
     end: EndDate = None,
     with_names: Annotated[bool, Query(description="Include residents' names")] = False,
 ) -> dict[str, Any]:
+    """The stored schedule as a schedule file. Every export is audited; unusually many by one
+    user within an hour are flagged as suspicious."""
     schedule = await transfer.export_schedule(session, start=start, end=end, with_names=with_names)
+    await audit_access(
+        session, actor_user_id=principal.user_id, resource_type="export", action="export"
+    )
+    _did("schedule_export")
+    if await security_of(request).exports.exported(principal.user_id):
+        await flag_suspicious(
+            session, "export_volume", actor_user_id=principal.user_id, resource_type="export"
+        )
     return schedule.to_json_dict()

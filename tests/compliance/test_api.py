@@ -83,7 +83,11 @@ async def test_rule_breaking_shift_needs_a_justification(
     assert overrides[0]["shift_id"] == kept.json()["id"]
 
     async with database.session() as session:
-        events = list(await session.scalars(select(AuditEvent)))
+        events = list(
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.resource_type == "compliance_override")
+            )
+        )
     assert [(e.action, e.resource_type) for e in events] == [("override", "compliance_override")]
 
 

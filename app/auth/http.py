@@ -1,0 +1,42 @@
+"""HTTP answers for authentication problems: 401 with ``WWW-Authenticate``, 429 with
+``Retry-After``. Each failure is published by reason (never with who or from where)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import HTTPException, Request, status
+
+from app.auth.events import AuthenticationFailed, FailureReason
+from app.events import publish
+
+if TYPE_CHECKING:
+    from app.security.install import SecurityServices
+
+_MESSAGES: dict[FailureReason, str] = {
+    "missing_token": "not authenticated: send Authorization: Bearer <access token>",
+    "expired_token": "the token has expired; refresh it or sign in again",
+}
+
+
+def security_of(request: Request) -> SecurityServices:
+    services: SecurityServices = request.app.state.security
+    return services
+
+
+def unauthorized(reason: FailureReason, message: str | None = None) -> HTTPException:
+    publish(AuthenticationFailed(reason=reason))
+    error = "invalid_request" if reason == "missing_token" else "invalid_token"
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=message or _MESSAGES.get(reason, "invalid token"),
+        headers={"WWW-Authenticate": f'Bearer error="{error}"'},
+    )
+
+
+def too_many(retry_after: float, message: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=message,
+        headers={"Retry-After": str(max(1, int(retry_after + 0.999)))},
+    )

@@ -1,0 +1,43 @@
+"""One access-log line per request, from the request telemetry layer's :class:`RequestInfo`.
+
+Route template (``/api/v1/people/{person_id}``), allow-listed method, status, duration and
+request id; never the raw path, the query string, headers, the client address or a body.
+A failed request is logged at ``error`` with the exception as structured fields.
+"""
+
+from __future__ import annotations
+
+from app.core.logging.config import get_logger
+from app.core.request_telemetry import RequestInfo
+
+ACCESS_LOGGER = "app.access"
+
+
+class AccessLog:
+    """Implements the ``AccessLog`` protocol of :mod:`app.core.request_telemetry`."""
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, logger_name: str = ACCESS_LOGGER) -> None:
+        self._logger = get_logger(logger_name)
+
+    def __call__(self, info: RequestInfo) -> None:
+        if info.error is not None or info.status >= 500:
+            self._logger.error(
+                "request",
+                route=info.route,
+                method=info.method,
+                status=info.status,
+                duration_ms=round(info.duration * 1000, 3),
+                request_id=info.request_id,
+                exc_info=info.error,
+            )
+            return
+        self._logger.info(
+            "request",
+            route=info.route,
+            method=info.method,
+            status=info.status,
+            duration_ms=round(info.duration * 1000, 3),
+            request_id=info.request_id,
+        )

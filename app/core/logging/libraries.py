@@ -1,0 +1,39 @@
+"""Third-party loggers: servers routed to the root handler, leaky or chatty ones held back."""
+
+from __future__ import annotations
+
+import logging
+
+# Servers' own loggers: their handlers are removed so records reach ours on the root logger.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi", "gunicorn", "gunicorn.error")
+# Their access logs print the raw path with its query string (and the client address); the
+# app writes its own access line with the route template instead (access.py).
+SERVER_ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access")
+# Chatty or leaky libraries, held at a floor whatever LOG_LEVEL says: SQLAlchemy's engine
+# logger prints statement parameters (names, emails) at INFO, httpx prints full URLs.
+LIBRARY_FLOORS = {
+    "sqlalchemy.engine": logging.WARNING,
+    "sqlalchemy.pool": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "asyncio": logging.INFO,
+    "multipart": logging.INFO,
+    "python_multipart": logging.INFO,
+}
+
+
+def route_library_loggers(level: int) -> None:
+    """Run after every (re)configuration: servers may have re-added their own handlers."""
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
+        server_logger.setLevel(logging.NOTSET)  # LOG_LEVEL decides
+    for name in SERVER_ACCESS_LOGGERS:
+        access_logger = logging.getLogger(name)
+        access_logger.handlers.clear()
+        access_logger.propagate = True
+        access_logger.setLevel(logging.WARNING)
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, level))

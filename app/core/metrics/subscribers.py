@@ -1,0 +1,174 @@
+"""Domain events (``app.events``) turned into metrics.
+
+The bus is process-wide and each app has its own registry, so one :class:`Fanout` is
+subscribed to the bus once per event type (idempotent however many apps are built) and hands
+every event to the live apps' :class:`MetricsSink`. Sinks are held weakly and detached at app
+shutdown: an app that is gone stops counting, and no event is counted twice in one registry.
+Label values are folded into the catalog's allowed values (``other`` for the unexpected).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from app.auth.events import (
+    AccessDenied,
+    AuthenticationFailed,
+    DataAccessed,
+    RateLimitExceeded,
+    SuspiciousActivity,
+    UserAction,
+)
+from app.cache.events import CacheLookup
+from app.compliance.events import OverrideRecorded, ScheduleGenerated, ScheduleValidated
+from app.core.metrics import catalog
+from app.core.metrics.registry import AppMetrics
+from app.core.metrics.spec import Label
+from app.events import EventBus
+from app.events import bus as default_bus
+from app.swaps.events import SwapTransitioned
+
+logger = logging.getLogger(__name__)
+
+
+def bounded(value: object, label: Label) -> str:
+    """``value`` as a label value, or ``other`` when it is not one the catalog allows."""
+    text = str(value)
+    allowed = label.values
+    return text if allowed is None or text in allowed else catalog.OTHER
+
+
+class MetricsSink:
+    """One app's metrics, updated from domain events."""
+
+    def __init__(self, metrics: AppMetrics) -> None:
+        m = metrics
+        self._violations = m.counter(catalog.ACGME_VIOLATIONS)
+        self._current = m.gauge(catalog.ACGME_CURRENT_VIOLATIONS)
+        self._score = m.gauge(catalog.COMPLIANCE_SCORE)
+        self._validations = m.counter(catalog.SCHEDULE_VALIDATIONS)
+        self._generation = m.histogram(catalog.GENERATION_DURATION)
+        self._overrides = m.counter(catalog.OVERRIDES)
+        self._swaps = m.counter(catalog.SWAP_TRANSITIONS)
+        self._actions = m.counter(catalog.USER_ACTIONS)
+        self._auth_failures = m.counter(catalog.AUTH_FAILURES)
+        self._denied = m.counter(catalog.ACCESS_DENIED)
+        self._rate_limited = m.counter(catalog.RATE_LIMITED)
+        self._suspicious = m.counter(catalog.SUSPICIOUS_ACTIVITY)
+        self._data_access = m.counter(catalog.DATA_ACCESS)
+        self._cache = m.counter(catalog.CACHE_LOOKUPS)
+        self.handlers: dict[type, Callable[[Any], None]] = {
+            ScheduleValidated: self.schedule_validated,
+            ScheduleGenerated: self.schedule_generated,
+            OverrideRecorded: self.override_recorded,
+            SwapTransitioned: self.swap_transitioned,
+            UserAction: self.user_action,
+            AuthenticationFailed: self.authentication_failed,
+            AccessDenied: self.access_denied,
+            RateLimitExceeded: self.rate_limit_exceeded,
+            SuspiciousActivity: self.suspicious_activity,
+            DataAccessed: self.data_accessed,
+            CacheLookup: self.cache_lookup,
+        }
+
+    def handle(self, event: object) -> None:
+        handler = self.handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def schedule_validated(self, event: ScheduleValidated) -> None:
+        found: dict[tuple[str, str], int] = {}
+        for (rule, severity), count in event.counts.items():
+            key = (bounded(rule, catalog.RULE), bounded(severity, catalog.SEVERITY))
+            found[key] = found.get(key, 0) + count
+        for (rule, severity), count in found.items():
+            if count > 0:
+                self._violations.labels(rule, severity).inc(count)
+        result = "valid" if event.valid else "invalid"
+        self._validations.labels(bounded(event.source, catalog.VALIDATION_SOURCE), result).inc()
+        if event.covers_active_schedule:
+            for rule, severity in catalog.ACGME_CURRENT_VIOLATIONS.initial:
+                self._current.labels(rule, severity).set(found.pop((rule, severity), 0))
+            for (rule, severity), count in found.items():  # folded into "other"
+                self._current.labels(rule, severity).set(count)
+            self._score.set(max(0.0, min(1.0, event.compliance_score / 100)))
+
+    def schedule_generated(self, event: ScheduleGenerated) -> None:
+        outcome = bounded(event.outcome, catalog.OUTCOME)
+        self._generation.labels(outcome).observe(max(0.0, event.duration_seconds))
+
+    def override_recorded(self, event: OverrideRecorded) -> None:
+        for rule in event.rules:
+            self._overrides.labels(bounded(rule, catalog.RULE)).inc()
+
+    def swap_transitioned(self, event: SwapTransitioned) -> None:
+        source = (
+            "none" if event.from_state is None else bounded(event.from_state, catalog.SWAP_FROM)
+        )
+        self._swaps.labels(source, bounded(event.to_state, catalog.SWAP_TO)).inc()
+
+    def user_action(self, event: UserAction) -> None:
+        self._actions.labels(bounded(event.action, catalog.USER_ACTION)).inc()
+
+    def authentication_failed(self, event: AuthenticationFailed) -> None:
+        self._auth_failures.labels(bounded(event.reason, catalog.AUTH_REASON)).inc()
+
+    def access_denied(self, event: AccessDenied) -> None:
+        self._denied.labels(bounded(event.resource_type, catalog.RESOURCE_TYPE)).inc()
+
+    def rate_limit_exceeded(self, event: RateLimitExceeded) -> None:
+        self._rate_limited.labels(bounded(event.scope, catalog.RATE_LIMIT_SCOPE)).inc()
+
+    def suspicious_activity(self, event: SuspiciousActivity) -> None:
+        self._suspicious.labels(bounded(event.kind, catalog.SUSPICIOUS_KIND)).inc()
+
+    def data_accessed(self, event: DataAccessed) -> None:
+        resource = bounded(event.resource_type, catalog.RESOURCE_TYPE)
+        self._data_access.labels(resource, bounded(event.action, catalog.ACCESS_ACTION)).inc()
+
+    def cache_lookup(self, event: CacheLookup) -> None:
+        result = "hit" if event.hit else "miss"
+        self._cache.labels(bounded(event.cache, catalog.CACHE), result).inc()
+
+
+class Fanout:
+    """Subscribed to a bus once per event type; forwards each event to every live sink."""
+
+    def __init__(self) -> None:
+        self._sinks: weakref.WeakSet[MetricsSink] = weakref.WeakSet()
+        self._buses: weakref.WeakSet[EventBus] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def attach(self, sink: MetricsSink, bus: EventBus) -> None:
+        with self._lock:
+            if bus not in self._buses:
+                for event_type in sink.handlers:
+                    bus.subscribe(event_type, self.publish)
+                self._buses.add(bus)
+            self._sinks.add(sink)
+
+    def detach(self, sink: MetricsSink) -> None:
+        with self._lock:
+            self._sinks.discard(sink)
+
+    def publish(self, event: object) -> None:
+        for sink in list(self._sinks):
+            try:
+                sink.handle(event)
+            except Exception:  # one app's metrics must not cost another app its count
+                logger.exception("metrics subscriber failed for %s", type(event).__name__)
+
+
+fanout = Fanout()
+
+
+def subscribe(metrics: AppMetrics, bus: EventBus | None = None) -> MetricsSink:
+    """Start counting the domain events of ``bus`` (the process bus) into ``metrics``.
+    Keep the returned sink alive as long as the app (it is held weakly here)."""
+    sink = MetricsSink(metrics)
+    fanout.attach(sink, bus if bus is not None else default_bus)
+    return sink

@@ -1,0 +1,108 @@
+"""gunicorn settings for ``residency-scheduler serve --workers N`` (N > 1).
+
+``serve`` runs ``python -m gunicorn --config python:app.gunicorn_conf ... 'app.main:create_app()'``
+with ``PROMETHEUS_MULTIPROC_DIR`` already in the environment, so prometheus_client is in
+multiprocess mode before anything imports it. Here:
+
+- ``on_starting`` (master, before any worker): create the directory and delete the previous
+  run's files in it, which would otherwise be added to this run's counts;
+- ``child_exit``: ``mark_process_dead`` drops a dead worker's live gauges (in-flight requests,
+  pool connections); its counters stay, so totals never go backwards;
+- ``on_starting`` also imports ``app.main`` (without building the app) so workers fork warm;
+- ``on_exit``: remove the directory when ``serve`` created it;
+- workers are uvicorn's, without uvicorn's access log (the app writes its own access line), and
+  gunicorn's access log stays off.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, NoReturn
+
+from prometheus_client import multiprocess
+
+with warnings.catch_warnings():
+    # uvicorn.workers is deprecated in favour of the uvicorn-worker package, which is not a
+    # dependency here; the class is unchanged and maintained in uvicorn for now.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from uvicorn.workers import UvicornWorker
+
+# The master imports nothing of the app (workers do, after the fork), hence plain names here.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SERVICE_PID_ENV = "RESIDENCY_SERVICE_PID"  # = app.core.metrics.system.SERVICE_PID_ENV
+OWNED_DIR_ENV = "RESIDENCY_MULTIPROC_DIR_OWNED"
+"""Set by ``serve`` when it made a temporary directory (removed at exit)."""
+
+
+class Worker(UvicornWorker):
+    CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012  (uvicorn's own class attribute)
+        "loop": "auto",
+        "http": "auto",
+        "access_log": False,
+        "proxy_headers": True,
+        "lifespan": "on",
+    }
+
+
+worker_class = "app.gunicorn_conf.Worker"
+accesslog = None
+graceful_timeout = 20
+
+
+def clean_multiprocess_directory(path: str) -> None:
+    """Create ``path`` and delete the ``*.db`` files of an earlier run (only those: it may be a
+    directory the operator chose)."""
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def on_starting(server: Any) -> None:
+    os.environ[SERVICE_PID_ENV] = str(os.getpid())  # workers report the whole service
+    path = os.environ.get(MULTIPROC_ENV)
+    if path:
+        clean_multiprocess_directory(path)
+    # Import (not create) the app once here: forked workers share the loaded modules and boot
+    # in a fraction of the time. The app itself is still built in each worker.
+    importlib.import_module("app.main")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    path = os.environ.get(MULTIPROC_ENV)
+    if path:
+        multiprocess.mark_process_dead(worker.pid, path)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    path = os.environ.get(MULTIPROC_ENV)
+    if path and os.environ.get(OWNED_DIR_ENV) == "1":
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--config", "python:app.gunicorn_conf",
+        "--bind", bind,
+        "--workers", str(workers),
+        "app.main:create_app()",
+    ]  # fmt: skip
+
+
+def exec_gunicorn(host: str, port: int, workers: int) -> NoReturn:
+    """Replace this process with the gunicorn master, multiprocess mode switched on first (a
+    fresh interpreter: prometheus_client chooses its mode when it is imported)."""
+    env = dict(os.environ)
+    if not env.get(MULTIPROC_ENV):
+        env[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="residency-metrics-")
+        env[OWNED_DIR_ENV] = "1"
+    argv = gunicorn_argv(host, port, workers)
+    os.execve(argv[0], argv, env)

@@ -1,0 +1,1 @@
+"""Request-path security: rate limits, lockouts, active users, export monitoring, wiring."""

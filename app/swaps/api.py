@@ -1,0 +1,178 @@
+"""/api/v1/swaps: residents offer and answer swaps; coordinators approve or reject them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Body, Depends, Query, Request, status
+
+from app.api import API_PREFIX
+from app.api.dependencies import DbSession, Pagination
+from app.api.errors import ForbiddenError
+from app.api.pagination import Page
+from app.audit.service import audit_access, record_audit
+from app.auth.dependencies import Editor, Principal, Reader, ResidentOnly, require_roles
+from app.auth.events import ResourceType, UserAction, UserActionKind
+from app.auth.models import Role
+from app.auth.ownership import own_person_filter, refuse_cross_access
+from app.events import publish
+from app.swaps import service
+from app.swaps.models import SwapState
+from app.swaps.schemas import SwapCreate, SwapDecision, SwapRead
+
+router = APIRouter(prefix=f"{API_PREFIX}/swaps", tags=["swaps"])
+
+T = TypeVar("T")
+Responder = Annotated[Principal, Depends(require_roles(Role.RESIDENT, Role.COORDINATOR))]
+
+
+def _own_person(principal: Principal) -> int:
+    if principal.person_id is None:
+        raise ForbiddenError("this account is not linked to a resident")
+    return principal.person_id
+
+
+async def _as_resident(
+    request: Request, principal: Principal, work: Callable[[], Awaitable[T]]
+) -> T:
+    """Run ``work``; a resident touching another resident's shift or swap is refused,
+    audited and flagged."""
+    try:
+        return await work()
+    except service.NotYours as exc:
+        resource: ResourceType = "swap" if exc.resource_type == "swap" else "shift"
+        raise await refuse_cross_access(request, principal, resource, exc.resource_id) from None
+
+
+async def _done(
+    session: DbSession,
+    principal: Principal,
+    swap_id: int,
+    verb: str,
+    action: UserActionKind,
+    transitions: list[service.Transition],
+) -> SwapRead:
+    await record_audit(
+        session,
+        action=verb,
+        resource_type="swap",
+        resource_id=swap_id,
+        actor_user_id=principal.user_id,
+    )
+    service.announce(transitions)
+    publish(UserAction(action=action))
+    return SwapRead.model_validate(await service.get_swap(session, swap_id))
+
+
+@router.post("", response_model=SwapRead, status_code=status.HTTP_201_CREATED)
+async def request_swap(
+    request: Request, session: DbSession, principal: ResidentOnly, body: SwapCreate
+) -> SwapRead:
+    """Offer one of your shifts to another resident: a give-away, or a trade for one of
+    theirs (``counterpart_shift_id``)."""
+    me = _own_person(principal)
+    swap, created = await _as_resident(
+        request, principal, lambda: service.create_swap(session, me, body)
+    )
+    return await _done(session, principal, swap.id, "create", "swap_request", [created])
+
+
+@router.get("", response_model=Page[SwapRead])
+async def list_swaps(
+    request: Request,
+    session: DbSession,
+    principal: Reader,
+    page: Pagination,
+    state: Annotated[SwapState | None, Query()] = None,
+    person_id: Annotated[int | None, Query(description="Requested by or offered to")] = None,
+) -> Page[SwapRead]:
+    person_id = await own_person_filter(request, principal, person_id, "swap")
+    items, total = await service.list_swaps(session, page, state=state, person_id=person_id)
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type="swap",
+        action="list",
+        resource_id=person_id,
+    )
+    return Page(
+        items=[SwapRead.model_validate(s) for s in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{swap_id}", response_model=SwapRead)
+async def get_swap(
+    request: Request, session: DbSession, principal: Reader, swap_id: int
+) -> SwapRead:
+    swap = await service.get_swap(session, swap_id)
+    if principal.role == Role.RESIDENT and principal.person_id not in (
+        swap.requester_id,
+        swap.counterpart_id,
+    ):
+        raise await refuse_cross_access(request, principal, "swap", swap_id)
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type="swap",
+        action="read",
+        resource_id=swap_id,
+    )
+    return SwapRead.model_validate(swap)
+
+
+@router.post("/{swap_id}/accept", response_model=SwapRead)
+async def accept_swap(
+    request: Request, session: DbSession, principal: ResidentOnly, swap_id: int
+) -> SwapRead:
+    """The counterpart agrees; a coordinator still has to approve."""
+    me = _own_person(principal)
+    moved = await _as_resident(request, principal, lambda: service.accept(session, swap_id, me))
+    return await _done(session, principal, swap_id, "accept", "swap_respond", [moved])
+
+
+@router.post("/{swap_id}/reject", response_model=SwapRead)
+async def reject_swap(
+    request: Request, session: DbSession, principal: Responder, swap_id: int
+) -> SwapRead:
+    """The counterpart declines a pending swap, or a coordinator rejects an open one."""
+    if principal.role == Role.RESIDENT:
+        me = _own_person(principal)
+        moved = await _as_resident(
+            request, principal, lambda: service.decline(session, swap_id, me)
+        )
+        return await _done(session, principal, swap_id, "reject", "swap_respond", [moved])
+    moved = await service.reject(session, swap_id)
+    return await _done(session, principal, swap_id, "reject", "swap_decide", [moved])
+
+
+@router.post("/{swap_id}/cancel", response_model=SwapRead)
+async def cancel_swap(
+    request: Request, session: DbSession, principal: ResidentOnly, swap_id: int
+) -> SwapRead:
+    """The requester withdraws a swap that has not been decided yet."""
+    me = _own_person(principal)
+    moved = await _as_resident(request, principal, lambda: service.cancel(session, swap_id, me))
+    return await _done(session, principal, swap_id, "cancel", "swap_respond", [moved])
+
+
+@router.post("/{swap_id}/approve", response_model=SwapRead)
+async def approve_swap(
+    session: DbSession,
+    principal: Editor,
+    swap_id: int,
+    body: Annotated[SwapDecision | None, Body()] = None,
+) -> SwapRead:
+    """Approve an accepted swap and execute it. A swap that would break an ACGME rule for
+    either resident is refused (409, with the violations) unless ``override_justification``
+    explains why it must stand."""
+    swap, transitions = await service.approve(
+        session,
+        swap_id,
+        actor_user_id=principal.user_id,
+        justification=body.override_justification if body else None,
+    )
+    return await _done(session, principal, swap.id, "approve", "swap_decide", transitions)

@@ -1,0 +1,175 @@
+"""The permission of each endpoint, role by role; refusals are 403, audited and announced."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.auth.events import AccessDenied, SuspiciousActivity
+from tests.helpers import (
+    API,
+    api_client,
+    captured,
+    create_person_row,
+    create_shift,
+    schedule_file,
+    signed_in_headers,
+)
+
+ROLES = ("admin", "coordinator", "faculty", "resident")
+EVERYONE = set(ROLES)
+EDITORS = {"admin", "coordinator"}
+ADMINS = {"admin"}
+
+SHIFT = {"start": "2026-07-10T07:00", "end": "2026-07-10T19:00", "kind": "day"}
+
+# (method, path, json body, roles admitted). Bodies are either valid or deliberately invalid
+# (422) where a valid one would start real work: a refusal is decided before the body.
+MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
+    ("GET", "/people", None, EVERYONE),
+    ("POST", "/people", {"code": "new", "pgy": 1}, EDITORS),
+    ("GET", "/shifts", None, EVERYONE),
+    ("POST", "/shifts", {"person_id": 0, **SHIFT}, EDITORS),
+    ("GET", "/leave", None, EVERYONE),
+    ("GET", "/rotations", None, EVERYONE),
+    ("POST", "/rotations", {}, EDITORS),
+    ("GET", "/rotation-assignments", None, EVERYONE),
+    ("GET", "/academic-years", None, EVERYONE),
+    ("POST", "/schedule/import", schedule_file(), EDITORS),
+    ("GET", "/schedule/export", None, EDITORS),
+    ("POST", "/compliance/validate", schedule_file(), EVERYONE),
+    ("GET", "/compliance/report", None, EVERYONE),
+    ("GET", "/compliance/overrides", None, EDITORS),
+    ("POST", "/schedule/generate", {}, EDITORS),
+    ("GET", "/generation-jobs", None, EDITORS),
+    ("GET", "/swaps", None, EVERYONE),
+    ("POST", "/swaps/999/approve", None, EDITORS),
+    ("POST", "/swaps/999/reject", None, {"admin", "coordinator", "resident"}),
+    ("GET", "/users", None, ADMINS),
+    ("POST", "/users", {}, ADMINS),
+    ("PATCH", "/users/999", {}, ADMINS),
+    ("GET", "/audit-events", None, ADMINS),
+]
+
+
+@pytest.fixture(params=ROLES)
+async def role_client(
+    request: pytest.FixtureRequest, app: FastAPI
+) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    role: str = request.param
+    person = await create_person_row(app, "r-self") if role == "resident" else None
+    headers = await signed_in_headers(app, role, person_id=person)
+    async with api_client(app, headers) as caller:
+        yield role, caller
+
+
+async def test_role_matrix(app: FastAPI, role_client: tuple[str, httpx.AsyncClient]) -> None:
+    role, caller = role_client
+    refused = []
+    for method, path, body, admitted in MATRIX:
+        with captured(AccessDenied) as denied:
+            response = await caller.request(method, f"{API}{path}", json=body)
+        assert response.status_code != 500, (method, path, response.text)
+        assert response.status_code != 401, (method, path)
+        if role in admitted:
+            assert response.status_code != 403, (role, method, path, response.text)
+        else:
+            assert response.status_code == 403, (role, method, path, response.status_code)
+            assert len(denied) == 1
+            refused.append(path)
+    async with app.state.database.session() as session:
+        audited = list(
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "denied"))
+        )
+    assert len(audited) == len(refused)
+    assert all(a.actor_user_id is not None and a.request_id for a in audited)
+
+
+async def test_denial_names_the_resource_type(faculty_client: httpx.AsyncClient) -> None:
+    with captured(AccessDenied) as denied:
+        await faculty_client.get(f"{API}/users")
+        await faculty_client.get(f"{API}/audit-events")
+        await faculty_client.get(f"{API}/schedule/export")
+    assert denied == [AccessDenied("user"), AccessDenied("audit_log"), AccessDenied("export")]
+
+
+@pytest.fixture
+async def two_residents(client: httpx.AsyncClient, resident_person_id: int) -> dict[str, int]:
+    """The signed-in resident (with a shift) and a colleague (with a shift and leave)."""
+    other = (await client.post(f"{API}/people", json={"code": "r-other", "pgy": 2})).json()["id"]
+    mine = (await create_shift(client, resident_person_id, **SHIFT)).json()["id"]
+    theirs = (await create_shift(client, other, **SHIFT)).json()["id"]
+    leave = await client.post(
+        f"{API}/leave", json={"person_id": other, "start": "2026-07-20", "end": "2026-07-21"}
+    )
+    return {
+        "me": resident_person_id,
+        "other": other,
+        "my_shift": mine,
+        "their_shift": theirs,
+        "their_leave": leave.json()["id"],
+    }
+
+
+async def test_residents_see_only_their_own_records(
+    resident_client: httpx.AsyncClient, two_residents: dict[str, int]
+) -> None:
+    ids = two_residents
+    shifts = (await resident_client.get(f"{API}/shifts")).json()
+    assert [s["id"] for s in shifts["items"]] == [ids["my_shift"]]
+    people = (await resident_client.get(f"{API}/people")).json()
+    assert [p["id"] for p in people["items"]] == [ids["me"]] and people["total"] == 1
+    assert (await resident_client.get(f"{API}/people/{ids['me']}")).status_code == 200
+    assert (await resident_client.get(f"{API}/shifts/{ids['my_shift']}")).status_code == 200
+    assert (await resident_client.get(f"{API}/leave")).json()["items"] == []
+    own = await resident_client.get(f"{API}/shifts", params={"person_id": ids["me"]})
+    assert own.json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "resource"),
+    [
+        ("/people/{other}", None, "person"),
+        ("/shifts", {"person_id": "{other}"}, "schedule"),
+        ("/shifts/{their_shift}", None, "shift"),
+        ("/leave", {"person_id": "{other}"}, "leave"),
+        ("/leave/{their_leave}", None, "leave"),
+        ("/compliance/report", {"person_id": "{other}"}, "compliance_report"),
+        ("/rotation-assignments", {"person_id": "{other}"}, "schedule"),
+        ("/swaps", {"person_id": "{other}"}, "swap"),
+    ],
+)
+async def test_another_residents_data_is_refused_and_flagged(
+    app: FastAPI,
+    resident_client: httpx.AsyncClient,
+    two_residents: dict[str, int],
+    path: str,
+    params: dict[str, str] | None,
+    resource: str,
+) -> None:
+    ids = {k: str(v) for k, v in two_residents.items()}
+    query = {k: v.format(**ids) for k, v in (params or {}).items()}
+    with captured(AccessDenied, SuspiciousActivity) as events:
+        response = await resident_client.get(f"{API}{path.format(**ids)}", params=query)
+    assert response.status_code == 403
+    assert events == [AccessDenied(resource), SuspiciousActivity("cross_resident_access")]  # type: ignore[arg-type]
+    async with app.state.database.session() as session:
+        flagged = await session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "cross_resident_access")
+        )
+    assert flagged is not None and flagged.resource_type == resource
+    assert flagged.resource_id is not None
+
+
+async def test_staff_read_everyone(
+    faculty_client: httpx.AsyncClient, two_residents: dict[str, int]
+) -> None:
+    assert (await faculty_client.get(f"{API}/shifts")).json()["total"] == 2
+    other = two_residents["other"]
+    assert (await faculty_client.get(f"{API}/people/{other}")).status_code == 200

@@ -1,0 +1,45 @@
+"""Every item of the monitoring checklist is served by the running app after some traffic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.auth.events import DataAccessed, RateLimitExceeded, SuspiciousActivity
+from app.cache.events import CacheLookup
+from app.compliance.events import ScheduleGenerated
+from app.core.metrics.checklist import CHECKLIST
+from app.events import publish
+from app.swaps.events import SwapTransitioned
+from app.swaps.models import SwapState
+from tests.compliance.test_api import too_many_hours
+from tests.core.metrics.support import API, build_app, client_for, names, scrape, sign_in
+
+
+async def test_every_checklist_item_is_at_metrics(tmp_path: Path) -> None:
+    app = await build_app(tmp_path)
+    async with client_for(app) as client:
+        await sign_in(app, client, username="canary.coordinator")
+        await client.get(f"{API}/people")
+        await client.post(f"{API}/compliance/validate", json=too_many_hours())
+        await client.post(f"{API}/schedule/import", json=too_many_hours())
+        await client.get(f"{API}/compliance/report")
+        await client.get("/no-such-page")
+        # Features that publish these may not have run in this short session.
+        publish(ScheduleGenerated("feasible", 3.2, 12))
+        publish(SwapTransitioned(None, SwapState.PENDING))
+        publish(RateLimitExceeded("api"))
+        publish(SuspiciousActivity("brute_force"))
+        publish(DataAccessed("schedule", "export"))
+        publish(CacheLookup("schedule", hit=True))
+        text = (await client.get("/metrics")).text
+        samples = await scrape(client)
+    present = names(samples)
+    missing = {
+        (item.item, spec.name)
+        for item in CHECKLIST
+        for spec in item.metrics
+        if not ({spec.name, spec.name + "_bucket", spec.name + "_count"} & present)
+    }
+    assert missing == set()
+    for line in text.splitlines():  # no personal data or raw paths in any label
+        assert "canary" not in line and "/no-such-page" not in line and "r01" not in line

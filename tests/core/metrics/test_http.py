@@ -1,0 +1,114 @@
+"""HTTP metrics through the real request layer: templates, collapsing, exemplars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.core.metrics import catalog
+from app.core.metrics.http import HttpMetrics
+from app.core.metrics.registry import AppMetrics
+from app.core.request_telemetry import RequestInfo
+from tests.core.metrics.support import API, build_app, client_for, scrape, total, value
+
+OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def http_labels(samples: dict[Any, float]) -> list[dict[str, str]]:
+    return [
+        dict(labels)
+        for name, labels in samples
+        if name.startswith(("http_requests_total", "http_request_duration_seconds"))
+    ]
+
+
+async def test_routes_are_templates_and_unmatched_paths_collapse(tmp_path: Path) -> None:
+    app = await build_app(tmp_path)
+    async with client_for(app) as client:
+        for person_id in (1, 2, 3):
+            await client.get(f"{API}/people/{person_id}")
+        for path in ("/nope", "/wp-admin.php", "/nope/1/2/3"):
+            assert (await client.get(path)).status_code == 404
+        await client.get("/health")
+        samples = await scrape(client)
+
+    routes = {labels["route"] for labels in http_labels(samples)}
+    assert "<unmatched>" in routes and "/health" in routes
+    people = [r for r in routes if r.endswith("/people/{person_id}")]
+    assert len(people) == 1, routes
+    for raw in ("/people/1", "/nope", "wp-admin", "/nope/1/2/3"):
+        assert not any(raw in route for route in routes), routes
+    assert total(samples, "http_requests_total", route=people[0]) == 3
+    assert total(samples, "http_requests_total", route="<unmatched>", status="404") == 3
+    assert total(samples, "http_request_duration_seconds_count", route="<unmatched>") == 3
+
+
+async def test_metrics_scrapes_are_not_counted(tmp_path: Path) -> None:
+    app = await build_app(tmp_path)
+    async with client_for(app) as client:
+        for _ in range(3):
+            await scrape(client)
+        samples = await scrape(client)
+    assert not any(labels.get("route") == "/metrics" for labels in http_labels(samples))
+    assert total(samples, "http_requests_total") == 0
+
+
+async def test_methods_are_allow_listed_and_status_is_a_label(tmp_path: Path) -> None:
+    app = await build_app(tmp_path)
+    async with client_for(app) as client:
+        await client.request("BREW", "/health")
+        await client.post("/health")
+        samples = await scrape(client)
+    assert value(samples, "http_requests_total", method="OTHER", route="/health", status="405") == 1
+    assert value(samples, "http_requests_total", method="POST", route="/health", status="405") == 1
+    assert total(samples, catalog.HTTP_REQUESTS_IN_PROGRESS.name) == 0
+
+
+def test_in_progress_rises_during_a_request() -> None:
+    metrics = AppMetrics()
+    http = HttpMetrics(metrics)
+    gauge = metrics.registry.get_sample_value
+    http.begin("GET")
+    http.begin("GET")
+    assert gauge("http_requests_in_progress", {"method": "GET"}) == 2
+    http.end(RequestInfo("GET", "/x", 200, 0.01, "r" * 8), None)
+    assert gauge("http_requests_in_progress", {"method": "GET"}) == 1
+
+
+class FakeTracing:
+    """Stands in for the tracing part: every request is sampled with one trace id."""
+
+    def start(self, scope: Any) -> None:
+        return None
+
+    def finish(self, handle: Any, info: RequestInfo) -> str:
+        return TRACE_ID
+
+
+async def test_exemplars_carry_the_trace_id_in_openmetrics(tmp_path: Path) -> None:
+    app: FastAPI = await build_app(tmp_path)
+    app.state.telemetry.tracing = FakeTracing()
+    async with client_for(app) as client:
+        await client.get("/health")
+        response = await client.get("/metrics", headers={"Accept": OPENMETRICS})
+        plain = await client.get("/metrics")
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    exemplar_lines = [
+        line
+        for line in response.text.splitlines()
+        if line.startswith("http_request_duration_seconds_bucket") and "# {" in line
+    ]
+    assert exemplar_lines and all(f'trace_id="{TRACE_ID}"' in line for line in exemplar_lines)
+    assert 'route="/health"' in exemplar_lines[0]
+    assert TRACE_ID not in plain.text  # the 0.0.4 text format has no exemplars
+
+
+async def test_exemplar_from_end_with_a_trace_id(tmp_path: Path) -> None:
+    app = await build_app(tmp_path)
+    app.state.telemetry.metrics.end(RequestInfo("GET", "/health", 200, 0.003, "r" * 8), TRACE_ID)
+    async with client_for(app) as client:
+        text = (await client.get("/metrics", headers={"Accept": OPENMETRICS})).text
+    assert f'# {{trace_id="{TRACE_ID}"}} 0.003' in text

@@ -1,0 +1,75 @@
+"""The shared request layer: full route templates, bounded labels, request ids."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.core.request_telemetry import UNMATCHED_ROUTE, RequestInfo
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url
+
+
+@pytest.fixture
+def seen(app: FastAPI) -> list[RequestInfo]:
+    captured: list[RequestInfo] = []
+    app.state.telemetry.access_log = captured.append
+    return captured
+
+
+async def test_route_templates_are_full_paths(
+    client: httpx.AsyncClient, seen: list[RequestInfo]
+) -> None:
+    await client.get("/api/v1/people/12345")
+    await client.get("/api/v1/compliance/report")
+    await client.get("/health")
+    routes = [info.route for info in seen]
+    assert "/api/v1/people/{person_id}" in routes
+    assert "/api/v1/compliance/report" in routes
+    assert "/health" in routes
+    assert all("12345" not in r for r in routes)
+
+
+async def test_unmatched_paths_and_odd_methods_collapse(
+    client: httpx.AsyncClient, seen: list[RequestInfo]
+) -> None:
+    await client.get("/no/such/path/42")
+    await client.request("BREW", "/health")
+    assert seen[0].route == UNMATCHED_ROUTE and seen[0].status == 404
+    assert seen[1].method == "OTHER"
+
+
+async def test_request_id_is_echoed_or_generated(
+    client: httpx.AsyncClient, seen: list[RequestInfo]
+) -> None:
+    given = await client.get("/health", headers={"X-Request-ID": "req-1234abcd"})
+    assert given.headers["x-request-id"] == "req-1234abcd"
+    hostile = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
+    generated = hostile.headers["x-request-id"]
+    assert generated != "bad id\twith spaces" and len(generated) == 32
+    assert [i.request_id for i in seen[-2:]] == ["req-1234abcd", generated]
+
+
+async def test_every_api_route_is_under_the_version_prefix(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    unversioned = [p for p in paths if not p.startswith("/api/v1/")]
+    assert set(unversioned) <= {"/health", "/ready", "/metrics"}
+
+
+async def test_unhandled_errors_are_observed_with_a_request_id(
+    app: FastAPI, seen: list[RequestInfo]
+) -> None:
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        response = await c.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == seen[-1].request_id
+    assert seen[-1].status == 500 and isinstance(seen[-1].error, RuntimeError)

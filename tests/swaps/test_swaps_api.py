@@ -1,0 +1,248 @@
+"""Swap requests through the API: the workflow, its permissions and the ACGME re-check."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.auth.events import AccessDenied, SuspiciousActivity, UserAction
+from app.auth.models import Role
+from app.schedules.overrides import ComplianceOverride
+from app.swaps.events import SwapTransitioned
+from app.swaps.models import SwapState
+from tests.helpers import API, api_client, captured, create_shift, schedule_file, signed_in_headers
+
+P, A, X, E, R, C = (
+    SwapState.PENDING,
+    SwapState.ACCEPTED,
+    SwapState.APPROVED,
+    SwapState.EXECUTED,
+    SwapState.REJECTED,
+    SwapState.CANCELLED,
+)
+
+
+@dataclass
+class Ward:
+    """r01 and r02 from the sample schedule file, each signed in, and a coordinator."""
+
+    r01: int
+    r02: int
+    r01_day: int  # r01's day shift on 07-01
+    r02_call: int  # r02's 26 h call 07-02 07:00 to 07-03 09:00
+    alice: httpx.AsyncClient  # r01
+    bob: httpx.AsyncClient  # r02
+    coordinator: httpx.AsyncClient
+    admin: httpx.AsyncClient
+
+
+@pytest.fixture
+async def ward(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[Ward]:
+    assert (await client.post(f"{API}/schedule/import", json=schedule_file())).status_code == 200
+    people = {p["code"]: p["id"] for p in (await client.get(f"{API}/people")).json()["items"]}
+    shifts = (await client.get(f"{API}/shifts")).json()["items"]
+    r01_day = next(s["id"] for s in shifts if s["person_id"] == people["r01"])
+    r02_call = next(s["id"] for s in shifts if s["kind"] == "call")
+    alice = api_client(app, await signed_in_headers(app, Role.RESIDENT, person_id=people["r01"]))
+    bob = api_client(app, await signed_in_headers(app, Role.RESIDENT, person_id=people["r02"]))
+    coordinator = api_client(app, await signed_in_headers(app, Role.COORDINATOR))
+    async with alice, bob, coordinator:
+        yield Ward(people["r01"], people["r02"], r01_day, r02_call, alice, bob, coordinator, client)
+
+
+async def offer(ward: Ward, **extra: int) -> dict[str, object]:
+    body = {"shift_id": ward.r01_day, "counterpart_id": ward.r02, **extra}
+    response = await ward.alice.post(f"{API}/swaps", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def owner(ward: Ward, shift_id: int) -> int:
+    return int((await ward.admin.get(f"{API}/shifts/{shift_id}")).json()["person_id"])
+
+
+async def test_giveaway_runs_pending_accepted_approved_executed(ward: Ward) -> None:
+    with captured(SwapTransitioned, UserAction) as events:
+        swap = await offer(ward)
+        assert swap["state"] == "pending" and swap["kind"] == "giveaway"
+        accepted = await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+        assert accepted.status_code == 200 and accepted.json()["state"] == "accepted"
+        assert await owner(ward, ward.r01_day) == ward.r01  # nothing moves before approval
+        approved = await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["state"] == "executed"
+    assert await owner(ward, ward.r01_day) == ward.r02
+    transitions = [(e.from_state, e.to_state) for e in events if isinstance(e, SwapTransitioned)]
+    assert transitions == [(None, P), (P, A), (A, X), (X, E)]
+    actions = [e.action for e in events if isinstance(e, UserAction)]
+    assert actions == ["swap_request", "swap_respond", "swap_decide"]
+
+
+async def test_trade_swaps_both_shifts(ward: Ward) -> None:
+    late = await create_shift(ward.admin, ward.r02, "2026-07-12T07:00", "2026-07-12T19:00")
+    theirs = late.json()["id"]
+    swap = await offer(ward, counterpart_shift_id=theirs)
+    assert swap["kind"] == "trade"
+    await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+    approved = await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    assert await owner(ward, ward.r01_day) == ward.r02
+    assert await owner(ward, theirs) == ward.r01
+
+
+async def test_invalid_transitions_are_409(ward: Ward) -> None:
+    swap = await offer(ward)
+    url = f"{API}/swaps/{swap['id']}"
+    early = await ward.coordinator.post(f"{url}/approve")
+    assert early.status_code == 409 and early.json()["state"] == "pending"
+    assert (await ward.bob.post(f"{url}/accept")).status_code == 200
+    assert (await ward.bob.post(f"{url}/accept")).status_code == 409
+    assert (await ward.bob.post(f"{url}/reject")).status_code == 409  # counterpart: pending only
+    assert (await ward.coordinator.post(f"{url}/approve")).status_code == 200
+    for caller, verb in (
+        (ward.alice, "cancel"),
+        (ward.coordinator, "reject"),
+        (ward.coordinator, "approve"),
+    ):
+        response = await caller.post(f"{url}/{verb}")
+        assert response.status_code == 409, (verb, response.text)
+        assert response.json()["state"] == "executed"
+
+
+async def test_rejections_and_cancellation(ward: Ward) -> None:
+    with captured(SwapTransitioned) as events:
+        declined = await offer(ward)
+        response = await ward.bob.post(f"{API}/swaps/{declined['id']}/reject")
+        assert response.json()["state"] == "rejected"
+        refused = await ward.alice.post(
+            f"{API}/swaps", json={"shift_id": ward.r01_day, "counterpart_id": ward.r02}
+        )
+        await ward.bob.post(f"{API}/swaps/{refused.json()['id']}/accept")
+        response = await ward.coordinator.post(f"{API}/swaps/{refused.json()['id']}/reject")
+        assert response.json()["state"] == "rejected"
+        withdrawn = await offer(ward)
+        response = await ward.alice.post(f"{API}/swaps/{withdrawn['id']}/cancel")
+        assert response.json()["state"] == "cancelled"
+    assert [(e.from_state, e.to_state) for e in events] == [
+        (None, P),
+        (P, R),
+        (None, P),
+        (P, A),
+        (A, R),
+        (None, P),
+        (P, C),
+    ]
+    assert await owner(ward, ward.r01_day) == ward.r01
+
+
+async def test_only_the_parties_may_act(app: FastAPI, ward: Ward) -> None:
+    swap = await offer(ward)
+    url = f"{API}/swaps/{swap['id']}"
+    with captured(AccessDenied, SuspiciousActivity) as events:
+        assert (await ward.alice.post(f"{url}/accept")).status_code == 403  # not the counterpart
+        assert (await ward.bob.post(f"{url}/cancel")).status_code == 403  # not the requester
+    assert events.count(SuspiciousActivity("cross_resident_access")) == 2
+    # Offering a shift that is not yours.
+    body = {"shift_id": ward.r02_call, "counterpart_id": ward.r01}
+    assert (await ward.alice.post(f"{API}/swaps", json=body)).status_code == 403
+    # Residents may not approve; coordinators may not offer (they have no shifts).
+    assert (await ward.bob.post(f"{url}/approve")).status_code == 403
+    own = {"shift_id": ward.r01_day, "counterpart_id": ward.r02}
+    assert (await ward.coordinator.post(f"{API}/swaps", json=own)).status_code == 403
+    # A resident sees the swaps they are part of, and no one else's.
+    assert (await ward.bob.get(f"{API}/swaps")).json()["total"] == 1
+    outsider_person = (await ward.admin.post(f"{API}/people", json={"code": "r9", "pgy": 1})).json()
+    outsider = api_client(
+        app, await signed_in_headers(app, Role.RESIDENT, person_id=outsider_person["id"])
+    )
+    async with outsider:
+        assert (await outsider.get(f"{API}/swaps")).json()["total"] == 0
+        assert (await outsider.get(url)).status_code == 403
+
+
+async def test_bad_requests(ward: Ward) -> None:
+    to_self = {"shift_id": ward.r01_day, "counterpart_id": ward.r01}
+    assert (await ward.alice.post(f"{API}/swaps", json=to_self)).status_code == 422
+    missing = {"shift_id": 99999, "counterpart_id": ward.r02}
+    assert (await ward.alice.post(f"{API}/swaps", json=missing)).status_code == 422
+    not_theirs = {
+        "shift_id": ward.r01_day,
+        "counterpart_id": ward.r02,
+        "counterpart_shift_id": ward.r01_day,
+    }
+    assert (await ward.alice.post(f"{API}/swaps", json=not_theirs)).status_code == 422
+    await offer(ward)
+    again = {"shift_id": ward.r01_day, "counterpart_id": ward.r02}
+    assert (await ward.alice.post(f"{API}/swaps", json=again)).status_code == 409
+    assert (await ward.coordinator.post(f"{API}/swaps/424242/approve")).status_code == 404
+
+
+async def test_approval_rechecks_acgme_and_needs_a_justification(app: FastAPI, ward: Ward) -> None:
+    # r01 takes an afternoon shift; r02 would have to work it 3 h after a 26 h call.
+    after_call = await create_shift(ward.admin, ward.r01, "2026-07-03T12:00", "2026-07-03T20:00")
+    shift_id = after_call.json()["id"]
+    swap = (
+        await ward.alice.post(
+            f"{API}/swaps", json={"shift_id": shift_id, "counterpart_id": ward.r02}
+        )
+    ).json()
+    await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+    url = f"{API}/swaps/{swap['id']}/approve"
+
+    refused = await ward.coordinator.post(url)
+    assert refused.status_code == 409
+    assert "rest_after_24h_call" in {v["rule"] for v in refused.json()["violations"]}
+    state = (await ward.coordinator.get(f"{API}/swaps/{swap['id']}")).json()["state"]
+    assert state == "accepted" and await owner(ward, shift_id) == ward.r01  # rolled back
+
+    too_short = await ward.coordinator.post(url, json={"override_justification": "ok"})
+    assert too_short.status_code == 409
+    reason = "Only resident able to cover the clinic; extra rest on the 4th agreed."
+    kept = await ward.coordinator.post(url, json={"override_justification": reason})
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["state"] == "executed" and kept.json()["override_justification"] == reason
+    assert await owner(ward, shift_id) == ward.r02
+    async with app.state.database.session() as session:
+        overrides = list(await session.scalars(select(ComplianceOverride)))
+    assert overrides and all(o.justification == reason for o in overrides)
+
+
+async def test_executing_a_swap_cancels_other_offers_of_the_shift(app: FastAPI, ward: Ward) -> None:
+    r03 = (await ward.admin.post(f"{API}/people", json={"code": "r03", "pgy": 1})).json()["id"]
+    first = await offer(ward)
+    second = (
+        await ward.alice.post(
+            f"{API}/swaps", json={"shift_id": ward.r01_day, "counterpart_id": r03}
+        )
+    ).json()
+    await ward.bob.post(f"{API}/swaps/{first['id']}/accept")
+    with captured(SwapTransitioned) as events:
+        assert (
+            await ward.coordinator.post(f"{API}/swaps/{first['id']}/approve")
+        ).status_code == 200
+    assert (P, C) in [(e.from_state, e.to_state) for e in events]
+    assert (await ward.admin.get(f"{API}/swaps/{second['id']}")).json()["state"] == "cancelled"
+
+
+async def test_swap_actions_are_audited(app: FastAPI, ward: Ward) -> None:
+    swap = await offer(ward)
+    await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+    await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
+    async with app.state.database.session() as session:
+        trail = [
+            e.action
+            for e in await session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.resource_type == "swap", AuditEvent.resource_id == str(swap["id"])
+                )
+                .order_by(AuditEvent.id)
+            )
+        ]
+    assert trail == ["create", "accept", "approve"]

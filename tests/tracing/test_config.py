@@ -1,0 +1,243 @@
+"""TracingConfig: defaults, validation messages, endpoints, and the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import __version__
+from app.core.config import Settings, SettingsError
+from app.tracing import TracingConfig, TracingConfigError, tracing_requested
+from app.tracing.endpoints import OtlpTarget, resolve_jaeger, resolve_otlp
+from app.tracing.exporters import plan_exporters
+
+
+def test_every_field_has_a_default() -> None:
+    config = TracingConfig()
+    assert config.service_name == "residency-scheduler"
+    assert config.service_version == __version__
+    assert config.sample_rate == 1.0
+    assert config.otlp_endpoint is None and config.jaeger_endpoint is None
+    assert TracingConfig(sample_rate=0.1).sample_rate == 0.1
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5, float("nan"), "0.5", True, None])
+def test_sample_rate_outside_zero_to_one_is_rejected(rate: object) -> None:
+    with pytest.raises(TracingConfigError) as caught:
+        TracingConfig(sample_rate=rate)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("TracingConfig.sample_rate: must be a number from 0 to 1")
+    assert isinstance(caught.value, SettingsError)  # the CLI reports it like any bad setting
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "reason"),
+    [
+        ("ftp://collector:4317", "unsupported scheme 'ftp'"),
+        ("http://collector:99999", "invalid port"),
+        ("http://collector:http", "invalid port"),
+        ("http://", "no host"),
+        ("", "empty endpoint"),
+        ("http://user:pw@collector:4318", "must not carry credentials"),
+        ("http://collector:4318/v1/traces?token=x", "must not carry credentials, a query"),
+    ],
+)
+def test_malformed_endpoints_name_the_field(endpoint: str, reason: str) -> None:
+    for field in ("otlp_endpoint", "jaeger_endpoint"):
+        with pytest.raises(TracingConfigError) as caught:
+            TracingConfig(**{field: endpoint})
+        assert caught.value.field == f"TracingConfig.{field}"
+        assert reason in str(caught.value)
+        assert "expected" in str(caught.value) or "must not" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("otlp_protocol", "http/json"),
+        ("max_queue_size", 0),
+        ("export_timeout", 0),
+        ("service_name", " "),
+    ],
+)
+def test_other_fields_are_validated(field: str, value: object) -> None:
+    with pytest.raises(TracingConfigError, match=f"TracingConfig.{field}"):
+        TracingConfig(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "target"),
+    [
+        ("http://localhost:4317", OtlpTarget("grpc", "localhost:4317")),
+        ("localhost:4317", OtlpTarget("grpc", "localhost:4317")),
+        ("grpc://collector:9000", OtlpTarget("grpc", "collector:9000")),
+        ("https://collector:4317", OtlpTarget("grpc", "collector:4317", insecure=False)),
+        ("collector:4318", OtlpTarget("http/protobuf", "http://collector:4318/v1/traces")),
+        ("http://collector:4318", OtlpTarget("http/protobuf", "http://collector:4318/v1/traces")),
+        ("https://otel.example.org", OtlpTarget("http/protobuf", "https://otel.example.org:4318/v1/traces")),
+        ("http://c:4318/custom/traces", OtlpTarget("http/protobuf", "http://c:4318/custom/traces")),
+    ],
+)  # fmt: skip
+def test_otlp_protocol_follows_port_and_scheme(endpoint: str, target: OtlpTarget) -> None:
+    assert resolve_otlp(endpoint) == target
+
+
+def test_explicit_protocol_wins() -> None:
+    assert resolve_otlp("http://c:4317", "http/protobuf").url == "http://c:4317/v1/traces"
+    assert resolve_otlp("http://c:4318", "grpc").url == "c:4318"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "url", "legacy"),
+    [
+        ("localhost:6831", "localhost:4317", 6831),
+        ("jaeger:6832", "jaeger:4317", 6832),
+        ("http://jaeger:14250", "jaeger:4317", 14250),
+        ("http://jaeger:14268/api/traces", "http://jaeger:4318/v1/traces", 14268),
+        ("jaeger", "jaeger:4317", None),
+        ("http://jaeger:4318", "http://jaeger:4318/v1/traces", None),
+    ],
+)
+def test_jaeger_legacy_ports_map_to_otlp_on_the_same_host(
+    endpoint: str, url: str, legacy: int | None
+) -> None:
+    jaeger = resolve_jaeger(endpoint)
+    assert (jaeger.target.url, jaeger.legacy_port) == (url, legacy)
+
+
+def test_the_guides_two_endpoints_are_one_destination_sent_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = TracingConfig(jaeger_endpoint="localhost:6831", otlp_endpoint="http://localhost:4317")
+    with caplog.at_level("INFO", logger="app.tracing.exporters"):
+        plans = plan_exporters(config)
+    assert [(p.name, p.target) for p in plans] == [("otlp", OtlpTarget("grpc", "localhost:4317"))]
+    assert "same destination" in caplog.text
+
+
+def test_both_endpoints_both_receive_and_the_legacy_notice_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = TracingConfig(
+        jaeger_endpoint="jaeger-notice-test:6831",
+        otlp_endpoint="http://collector:4318",
+        console=True,
+    )
+    with caplog.at_level("INFO", logger="app.tracing.exporters"):
+        plans = plan_exporters(config)
+        plan_exporters(config)
+    assert [p.name for p in plans] == ["otlp", "jaeger", "console"]
+    assert plans[1].target == OtlpTarget("grpc", "jaeger-notice-test:4317")
+    notices = [r for r in caplog.records if "legacy Jaeger port" in r.getMessage()]
+    assert len(notices) == 1
+    assert "jaeger-notice-test:4317" in notices[0].getMessage()
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(database_url="sqlite:///./x.db", **values)  # type: ignore[arg-type]
+
+
+def test_from_env_reads_the_standard_otel_variables() -> None:
+    env = {
+        "OTEL_SERVICE_NAME": "scheduler-eu",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+        "OTEL_TRACES_SAMPLER_ARG": "0.25",
+    }
+    config = TracingConfig.from_env(_settings(environment="test"), env)
+    assert config.service_name == "scheduler-eu"
+    assert config.environment == "test"
+    assert config.otlp_endpoint == "http://collector:4318/v1/traces"  # base URL + signal path
+    assert config.sample_rate == 0.25
+    assert config.enabled is True
+
+
+def test_from_env_signal_endpoint_is_used_as_is_and_protocol_is_honoured() -> None:
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/custom",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+    }
+    config = TracingConfig.from_env(_settings(), env)
+    assert config.otlp_endpoint == "http://collector:4318/custom"
+    assert config.otlp_protocol == "grpc"
+    generic = TracingConfig.from_env(
+        _settings(), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/otlp"}
+    )
+    assert generic.otlp_endpoint == "http://c:4318/otlp/v1/traces"
+
+
+def test_from_env_reads_the_app_settings() -> None:
+    settings = _settings(jaeger_endpoint="jaeger:6831", tracing_console=True, service_name="svc")
+    config = TracingConfig.from_env(settings, {})
+    assert (config.jaeger_endpoint, config.console, config.service_name) == (
+        "jaeger:6831",
+        True,
+        "svc",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sampler", "rate"),
+    [("always_off", 0.0), ("parentbased_always_on", 1.0), ("parentbased_traceidratio", 0.5)],
+)
+def test_from_env_sampler_names(sampler: str, rate: float) -> None:
+    env = {"OTEL_TRACES_SAMPLER": sampler, "OTEL_TRACES_SAMPLER_ARG": "0.5"}
+    assert TracingConfig.from_env(_settings(), env).sample_rate == rate
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"OTEL_TRACES_SAMPLER_ARG": "2"}, "OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1"),
+        ({"OTEL_TRACES_SAMPLER_ARG": "lots"}, "OTEL_TRACES_SAMPLER_ARG: must be a number"),
+        ({"OTEL_TRACES_SAMPLER": "jaeger_remote"}, "OTEL_TRACES_SAMPLER: must be one of"),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://x"}, "OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://x'"),
+        (
+            {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://:1"},
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:",
+        ),
+        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc"),
+        ({"OTEL_SDK_DISABLED": "maybe"}, "OTEL_SDK_DISABLED: must be true or false"),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "big"}, "OTEL_BSP_MAX_QUEUE_SIZE: must be an integer"),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "0"}, "OTEL_BSP_MAX_QUEUE_SIZE: must be an integer >= 1"),
+    ],
+)
+def test_from_env_errors_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(TracingConfigError) as caught:
+        TracingConfig.from_env(_settings(), env)
+    assert str(caught.value).startswith(message)
+
+
+def test_from_env_names_the_setting_for_a_bad_jaeger_endpoint() -> None:
+    with pytest.raises(TracingConfigError, match=r"^JAEGER_ENDPOINT: 'udp://x:6831'"):
+        TracingConfig.from_env(_settings(jaeger_endpoint="udp://x:6831"), {})
+
+
+def test_otel_sdk_disabled_disables() -> None:
+    assert TracingConfig.from_env(_settings(), {"OTEL_SDK_DISABLED": "true"}).enabled is False
+
+
+@pytest.mark.parametrize(
+    ("values", "env", "requested"),
+    [
+        ({}, {}, False),
+        ({"tracing_enabled": True}, {}, True),
+        ({"tracing_console": True}, {}, True),
+        ({"jaeger_endpoint": "jaeger:6831"}, {}, True),
+        ({}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, True),
+        ({}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, True),
+        ({"tracing_enabled": False}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, False),
+        ({"tracing_enabled": True}, {"OTEL_SDK_DISABLED": "true"}, False),
+        ({}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "TRUE"}, False),
+    ],
+)
+def test_tracing_is_turned_on_from_settings_without_code(
+    values: dict[str, object], env: dict[str, str], requested: bool
+) -> None:
+    assert tracing_requested(_settings(**values), env) is requested
+
+
+def test_tracing_enabled_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACING_ENABLED", "false")
+    monkeypatch.setenv("JAEGER_ENDPOINT", "jaeger:6831")
+    assert tracing_requested(_settings(), {}) is False  # explicit false beats an endpoint
+    monkeypatch.setenv("TRACING_ENABLED", "true")
+    assert tracing_requested(_settings(), {}) is True
