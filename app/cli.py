@@ -172,17 +172,29 @@ def seed(
 
     Safe to re-run: an already seeded database is left as it is (unless --force).
     """
-    from app.schedules.seed import SeedError, seed_demo
+    from app.schedules.seed import (
+        SeedError,
+        ensure_demo_admin,
+        save_demo_credentials,
+        seed_demo,
+    )
+
+    settings = settings_or_exit()
+
+    async def work(database: Database) -> tuple[str, str | None]:
+        message = await seed_demo(database, size=demo, seed=seed_value, force=force)
+        demo_admin = settings.environment != "production"
+        return message, (await ensure_demo_admin(database)) if demo_admin else None
 
     try:
-        message = with_database(
-            lambda database: seed_demo(database, size=demo, seed=seed_value, force=force)
-        )
+        message, password = with_database(work)
     except SeedError as exc:
         raise fail(str(exc), code=1) from None
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(message)
+    if password is not None:
+        typer.echo(save_demo_credentials(Path("data") / "demo-credentials.txt", password))
 
 
 cli.command("validate")(validate)

@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Schedules residents and checks every schedule against ACGME duty hours.",
         lifespan=lifespan,
+        # Our own request layer does tracing, metrics and logs in one pass; FastAPI's built-in
+        # OpenTelemetry would add a second server span and per-dependency spans.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )
     app.state.settings = settings
     app.state.database = database

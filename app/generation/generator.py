@@ -20,10 +20,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from datetime import time as clock
 from typing import Literal
 
+from app.generation.assemble import to_schedule_file
 from app.generation.callplan import CallPlan, Pins, call_shift, plan_calls
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
 from app.generation.precheck import precheck
@@ -33,13 +32,7 @@ from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_t
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
 from app.generation.year import ProgramYear
-from app.schedules.file_format import (
-    LeaveEntry,
-    Period,
-    ResidentEntry,
-    ScheduleFile,
-    ShiftEntry,
-)
+from app.schedules.file_format import ScheduleFile
 
 Phase = Literal["checks", "rotations", "calls", "shifts", "done"]
 MAX_REPAIRS = 5  # rounds of: plan calls, solve teams, let failed teams re-share their calls
@@ -147,9 +140,7 @@ def generate_schedule(
     if problems:
         return run.fail("infeasible", "; ".join(problems))
 
-    limits = SolveLimits(
-        seed=seed, deadline=deadline, deterministic_time=ROTATION_WORK, quick_first=True
-    )
+    limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=ROTATION_WORK, lean=True)
     rotations = plan_rotations(year, limits, hook=run.hook("rotations"))
     run.record("rotations", rotations.outcome)
     if rotations.assignment is None:
@@ -168,7 +159,7 @@ def generate_schedule(
     status: Status = "optimal" if statuses == {"optimal"} else "feasible"
     objective = sum(p.objective for p in run.phases)
     bound = sum(p.bound for p in run.phases)
-    schedule = _assemble(year, results)
+    schedule = to_schedule_file(year, [w for r in results for w in r.worked])
     wall = run.elapsed()
     run.report("done", objective, bound)
     return GenerationResult(
@@ -325,29 +316,3 @@ def _solve_teams(
             objective += result.outcome.objective if result.outcome.solutions else 0.0
             run.report("shifts", objective, None, f"{i}/{len(jobs)} teams")
     return results
-
-
-def _assemble(year: ProgramYear, results: list[TeamShifts]) -> ScheduleFile:
-    program = year.program
-    entries: list[ShiftEntry] = []
-    for result in results:
-        for resident, day, name in result.worked:
-            timing = year.timings[name]
-            start = datetime.combine(year.day_date(day), clock()) + timedelta(minutes=timing.start)
-            entries.append(
-                ShiftEntry(
-                    resident=resident,
-                    start=start,
-                    end=start + timedelta(minutes=timing.length),
-                    kind=timing.kind,
-                )
-            )
-    order = {r: i for i, r in enumerate(year.ids)}
-    entries.sort(key=lambda e: (e.start, order[e.resident]))
-    return ScheduleFile(
-        program=program.name,
-        period=Period(start=program.academic_year_start, end=program.year_end),
-        residents=[ResidentEntry(id=r.id, pgy=r.pgy, name=r.name) for r in year.residents],
-        shifts=entries,
-        leave=[LeaveEntry(resident=e.resident, start=e.start, end=e.end) for e in program.leave],
-    )

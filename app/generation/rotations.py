@@ -119,15 +119,6 @@ def _plan_group(
         lo, hi = total // len(members), -(-total // len(members))
         for r in members:
             model.add_linear_constraint(sum(x[r, b, n] for b in blocks for n in with_call), lo, hi)
-        # and share them between the classes of the group (PGY-2, PGY-3) by head count, so
-        # each class's fair call level sits near the others'
-        for c in program.classes:
-            own = [r for r in members if year.pgy[r] == c.pgy]
-            if len(own) == len(members) or not own:
-                continue
-            share = total * len(own) / len(members)
-            blocks_on_call = sum(x[r, b, n] for r in own for b in blocks for n in with_call)
-            model.add_linear_constraint(blocks_on_call, math.floor(share), math.ceil(share))
     if "leave" not in relax:
         _leave_capacity(model, year, group, x)
     covered = [n for n in names if any(c.rotation == n for c in program.coverage)]  # ordered

@@ -28,6 +28,7 @@ class SolveLimits:
     deadline: float | None = None  # time.monotonic() value; None = no wall-clock limit
     deterministic_time: float = 60.0  # per model, in CP-SAT work units (~seconds)
     quick_first: bool = False  # easy models: try without presolve/LP first (see ``solve``)
+    lean: bool = False  # skip symmetry detection and probing (they rarely pay off here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +113,9 @@ def _solve(
     params.max_deterministic_time = (
         min(FAST_WORK, limits.deterministic_time) if fast else (limits.deterministic_time)
     )
-    params.symmetry_level = 0 if limits.quick_first else 2
-    params.cp_model_probing_level = 0 if limits.quick_first else 2
+    lean = limits.lean or limits.quick_first
+    params.symmetry_level = 0 if lean else 2
+    params.cp_model_probing_level = 0 if lean else 2
     params.cp_model_presolve = not fast
     params.linearization_level = 0 if fast else 1
     params.max_time_in_seconds = (

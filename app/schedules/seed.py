@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 from sqlalchemy import func, select
 
+from app.auth.models import Role, User
+from app.auth.schemas import UserCreate
+from app.auth.users import create_user
 from app.db.engine import Database
 from app.generation import demo_program, generate_schedule
 from app.people.models import Person, PersonKind
@@ -16,6 +22,24 @@ FACULTY_PER_SIZE = {"small": 6, "medium": 9, "large": 18}
 
 class SeedError(RuntimeError):
     """The demo could not be generated (the message says why)."""
+
+
+async def ensure_demo_admin(database: Database) -> str | None:
+    """A first ``admin`` account for the demo when there is none; returns its random password
+    (the caller shows it once), or None when accounts already exist."""
+    async with database.session() as session:
+        if await session.scalar(select(func.count()).select_from(User)):
+            return None
+        password = secrets.token_urlsafe(15)
+        await create_user(session, UserCreate(username="admin", password=password, role=Role.ADMIN))
+    return password
+
+
+def save_demo_credentials(path: Path, password: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"username: admin\npassword: {password}\n", encoding="utf-8")
+    path.chmod(0o600)
+    return f"demo sign-in: admin / {password} (saved in {path})"
 
 
 async def seed_demo(database: Database, *, size: str, seed: int = 0, force: bool = False) -> str:

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///./data/demo.db")
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    return tmp_path
+
+
+def test_seed_is_generated_clean_and_safe_to_rerun(workdir: Path) -> None:
+    first = runner.invoke(cli, ["seed", "--demo", "small"])
+    assert first.exit_code == 0, first.output
+    assert "24 residents created" in first.stdout
+    credentials = workdir / "data" / "demo-credentials.txt"
+    assert "username: admin" in credentials.read_text()
+    assert oct(os.stat(credentials).st_mode & 0o777) == "0o600"
+
+    again = runner.invoke(cli, ["seed", "--demo", "small"])
+    assert again.exit_code == 0 and "already seeded" in again.stdout
+    assert "demo sign-in" not in again.stdout  # the admin exists; no new password
+
+    exported = runner.invoke(cli, ["export", "--out", "year.json"])
+    assert exported.exit_code == 0, exported.output
+    checked = runner.invoke(cli, ["validate", "year.json"])
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["valid"] is True
+
+
+def test_seed_rejects_an_unknown_size(workdir: Path) -> None:
+    result = runner.invoke(cli, ["seed", "--demo", "gigantic"])
+    assert result.exit_code == 2 and "--demo" in result.stderr
