@@ -58,10 +58,8 @@ async def test_a_coordinators_day(app: FastAPI) -> None:
     wanted = next(s for s in theirs if s["start"].startswith("2026-07-12"))
     assert (await first.get(f"{API}/shifts", params={"person_id": r02})).status_code == 403
 
-    swap = await first.post(
-        f"{API}/swaps",
-        json={"shift_id": offered["id"], "counterpart_id": r02, "counterpart_shift_id": wanted["id"]},
-    )
+    trade = {"shift_id": offered["id"], "counterpart_id": r02, "counterpart_shift_id": wanted["id"]}
+    swap = await first.post(f"{API}/swaps", json=trade)
     assert swap.status_code == 201, swap.text
     swap_id = swap.json()["id"]
     assert (await second.post(f"{API}/swaps/{swap_id}/accept")).status_code == 200
