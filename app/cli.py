@@ -16,6 +16,7 @@ from app.compliance.cli import validate
 from app.core.config import Settings, SettingsError, load_settings
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
+from app.generation.cli import generate
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
 
 T = TypeVar("T")
@@ -198,6 +199,7 @@ def seed(
 
 
 cli.command("validate")(validate)
+cli.command("generate")(generate)
 cli.command("create-user")(create_user)
 
 

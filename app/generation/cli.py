@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from app.generation.generator import GenerationResult, Progress, generate_schedule
 from app.generation.program import Program, ProgramFileError, demo_program, load_program
+
+if TYPE_CHECKING:
+    from app.generation.generator import GenerationResult, Progress
 
 EXIT_OK = 0
 EXIT_NO_SCHEDULE = 1
@@ -81,6 +83,8 @@ def generate(
         def show(progress: Progress) -> None:
             last[:] = [progress]
             live.update(_progress_text(progress))
+
+        from app.generation.generator import generate_schedule  # loads OR-Tools
 
         result = generate_schedule(chosen, seed=seed, time_limit=time_limit, on_progress=show)
     if last:

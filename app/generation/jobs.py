@@ -13,14 +13,17 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from app.compliance.events import ScheduleGenerated
 from app.compliance.service import announce, checked
 from app.db.engine import Database
 from app.events import publish
-from app.generation import GenerationResult, Program, Progress, generate_schedule
+from app.generation import Program
 from app.schedules.generated import store_generated
+
+if TYPE_CHECKING:
+    from app.generation.generator import GenerationResult, Progress
 from app.tracing import add_span_attributes, trace_function
 
 logger = logging.getLogger(__name__)
@@ -84,6 +87,8 @@ class GenerationJobs:
 
             def on_progress(progress: Progress) -> None:
                 job.progress = progress
+
+            from app.generation.generator import generate_schedule
 
             return generate_schedule(
                 program, seed=job.seed, time_limit=job.time_limit, on_progress=on_progress

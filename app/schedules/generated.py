@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.generation import GenerationResult, Program
+from app.generation import Program
 from app.people.models import Person
 from app.rotations.models import Rotation, RotationAssignment
 from app.schedules.models import Block
 from app.schedules.schemas import ImportSummary
 from app.schedules.transfer import import_schedule
+
+if TYPE_CHECKING:
+    from app.generation.generator import GenerationResult
 
 ROTATION_NAMES = {
     "WARDS": "Inpatient wards",

@@ -11,7 +11,7 @@ from app.auth.models import Role, User
 from app.auth.schemas import UserCreate
 from app.auth.users import create_user
 from app.db.engine import Database
-from app.generation import demo_program, generate_schedule
+from app.generation import demo_program
 from app.people.models import Person, PersonKind
 from app.schedules.generated import store_generated
 from app.schedules.models import AcademicYear, Shift
@@ -53,6 +53,8 @@ async def seed_demo(database: Database, *, size: str, seed: int = 0, force: bool
         shifts = await session.scalar(select(func.count()).select_from(Shift))
         if year is not None and shifts and not force:
             return f"already seeded ({year.program}, {shifts} shifts); use --force to regenerate"
+
+    from app.generation.generator import generate_schedule  # the solver loads only here
 
     result = generate_schedule(program, seed=seed)
     if result.schedule is None:
