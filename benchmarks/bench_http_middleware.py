@@ -30,7 +30,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.responses import PlainTextResponse
 from starlette_exporter import PrometheusMiddleware
 
-from app.core.metrics.http import HttpMetrics
+from app.core.metrics.http import SharedHttpMetrics, http_metrics
 from app.core.metrics.registry import AppMetrics
 from app.core.request_telemetry import Telemetry, TelemetryMiddleware
 
@@ -39,9 +39,11 @@ ASGIApp = Callable[
     Awaitable[None],
 ]
 ROUTE_COUNTS = (31, 101)
-VARIANTS = ("plain", "layer", "ours", "instrumentator", "starlette_exporter")
+VARIANTS = ("plain", "layer", "ours", "ours_shared", "instrumentator", "starlette_exporter")
 """``layer``: our request layer with no part attached (request id only), to show what the
-metrics part itself adds on top of it; ``ours``: the layer with only the metrics attached."""
+metrics part adds on top of it; ``ours``: the layer with only the metrics attached, as one
+process runs it; ``ours_shared``: the same with the prometheus_client-backed store that
+``serve --workers N`` uses (here without multiprocess files)."""
 
 
 def build(variant: str, routes: int) -> FastAPI:
@@ -58,9 +60,11 @@ def build(variant: str, routes: int) -> FastAPI:
     if variant == "layer":
         app.add_middleware(TelemetryMiddleware, telemetry=Telemetry())
     elif variant == "ours":
-        app.add_middleware(
-            TelemetryMiddleware, telemetry=Telemetry(metrics=HttpMetrics(AppMetrics()))
-        )
+        telemetry = Telemetry(metrics=http_metrics(AppMetrics()))
+        app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
+    elif variant == "ours_shared":
+        telemetry = Telemetry(metrics=SharedHttpMetrics(AppMetrics()))
+        app.add_middleware(TelemetryMiddleware, telemetry=telemetry)
     elif variant == "instrumentator":
         Instrumentator(registry=CollectorRegistry()).instrument(app)
     elif variant == "starlette_exporter":

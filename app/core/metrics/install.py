@@ -19,7 +19,7 @@ from app.core.config import Settings, SettingsError
 from app.core.metrics.database import PoolMetrics
 from app.core.metrics.endpoint import METRICS_PATH, metrics_endpoint
 from app.core.metrics.exporters import MetricExportConfig, PrometheusExporter, gateway_url
-from app.core.metrics.http import HttpMetrics
+from app.core.metrics.http import http_metrics
 from app.core.metrics.refresh import ScrapeRefresh, active_users_hook, pending_swaps_hook
 from app.core.metrics.registry import AppMetrics, multiprocess_directory
 from app.core.metrics.subscribers import fanout, subscribe
@@ -54,7 +54,7 @@ def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:
     metrics = AppMetrics(multiprocess_dir=multiprocess_dir)
     state = app.state
     state.metrics = metrics
-    state.telemetry.metrics = HttpMetrics(metrics)
+    state.telemetry.metrics = http_metrics(metrics)
 
     sink = subscribe(metrics)
     pool = PoolMetrics(state.database.engine, metrics)

@@ -106,6 +106,12 @@ class AppMetrics:
         global _latest
         _latest = weakref.ref(self)
 
+    def replace(self, specs: Iterable[MetricSpec], collector: Collector) -> None:
+        """Serve ``specs`` from ``collector`` instead of prometheus_client objects."""
+        for spec in specs:
+            self.registry.unregister(self._metrics.pop(spec.name))
+        self.registry.register(collector)
+
     def counter(self, spec: MetricSpec) -> Counter:
         return self._get(spec, Counter)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
+from prometheus_client.openmetrics import exposition as openmetrics
 
 from app.core.metrics import catalog
-from app.core.metrics.http import HttpMetrics
+from app.core.metrics.http import LocalHttpMetrics, SharedHttpMetrics, http_metrics
 from app.core.metrics.registry import AppMetrics
 from app.core.request_telemetry import RequestInfo
 from tests.core.metrics.support import API, build_app, client_for, scrape, total, value
@@ -67,15 +70,44 @@ async def test_methods_are_allow_listed_and_status_is_a_label(tmp_path: Path) ->
     assert total(samples, catalog.HTTP_REQUESTS_IN_PROGRESS.name) == 0
 
 
-def test_in_progress_rises_during_a_request() -> None:
+@pytest.mark.parametrize("store", ["local", "shared"])
+def test_in_progress_rises_during_a_request(store: str) -> None:
     metrics = AppMetrics()
-    http = HttpMetrics(metrics)
+    http = http_metrics(metrics) if store == "local" else SharedHttpMetrics(metrics)
     gauge = metrics.registry.get_sample_value
     http.begin("GET")
     http.begin("GET")
     assert gauge("http_requests_in_progress", {"method": "GET"}) == 2
     http.end(RequestInfo("GET", "/x", 200, 0.01, "r" * 8), None)
     assert gauge("http_requests_in_progress", {"method": "GET"}) == 1
+
+
+def test_local_and_shared_stores_expose_the_same_series() -> None:
+    """One process uses plain numbers, several workers prometheus_client objects: a scrape
+    must not tell them apart (same names, labels, buckets, counts, sums and exemplars)."""
+    local_metrics, shared_metrics = AppMetrics(), AppMetrics()
+    local, shared = http_metrics(local_metrics), SharedHttpMetrics(shared_metrics)
+    assert isinstance(local, LocalHttpMetrics)
+    requests = [
+        RequestInfo("GET", "/a/{id}", 200, 0.005, "r" * 8),  # exactly on a bound: le="0.005"
+        RequestInfo("GET", "/a/{id}", 200, 0.0051, "r" * 8),
+        RequestInfo("GET", "/a/{id}", 404, 0.3, "r" * 8),
+        RequestInfo("POST", "/b", 500, 12.0, "r" * 8),  # beyond the last bound: +Inf
+        RequestInfo("OTHER", "<unmatched>", 405, 0.0001, "r" * 8),
+    ]
+    for number, info in enumerate(requests):
+        trace_id = TRACE_ID if number % 2 == 0 else None
+        for http in (local, shared):
+            http.begin(info.method)
+            http.end(info, trace_id)
+
+    def exposition(metrics: AppMetrics) -> list[str]:
+        text = openmetrics.generate_latest(metrics.registry).decode()
+        lines = [line for line in text.splitlines() if line.startswith("http_")]
+        return sorted(re.sub(r" \d+\.\d+$", " <ts>", line) for line in lines)  # exemplar time
+
+    assert exposition(local_metrics) == exposition(shared_metrics)
+    assert any("# {" in line for line in exposition(local_metrics))
 
 
 class FakeTracing:
