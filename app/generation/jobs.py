@@ -114,9 +114,11 @@ class GenerationJobs:
         if result.schedule is None:
             job.status = "failed"
             return
-        announce(checked(result.schedule, "generation"), "generation")
+        report = checked(result.schedule, "generation")
         async with self._database.session() as session:
             summary = await store_generated(session, program, result)
+        # Stored as the active schedule: its report now drives the "current violations" gauges.
+        announce(report, "generation", whole=True)
         job.shifts, job.academic_year_id = summary.shifts, summary.academic_year_id
         add_span_attributes(shifts=summary.shifts)
         job.status = "succeeded"

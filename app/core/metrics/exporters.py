@@ -17,7 +17,9 @@ replacing the last (a ``PUT`` would). Collecting, rendering and the HTTP calls r
 exporter's own thread; the event loop only waits. A failed push is retried with exponential
 backoff and jitter, each attempt bounded by ``timeout_seconds``; when a batch still fails the
 rest of the cycle is skipped (the gateway is down) and the next cycle starts afresh. Failures
-are counted (``residency_pushgateway_*``) and logged, never raised into the app.
+are counted (``residency_pushgateway_*``) and logged, never raised into the app. (POST never
+removes a family from the group: one that vanished from the registry would linger until the
+group is deleted. The catalog's families never vanish, and ``delete_on_stop`` clears the rest.)
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import default_handler, delete_from_gateway, pushadd_to_gateway
@@ -168,7 +170,10 @@ class PrometheusExporter:
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         while True:
-            await self.push()
+            try:
+                await self.push()
+            except Exception:  # push() handles its own failures; this keeps the loop alive
+                logger.exception("pushgateway: push cycle failed")
             next_at += interval
             now = loop.time()
             if next_at < now:  # a slow cycle: skip the ticks it overran
@@ -228,14 +233,26 @@ def create_prometheus_exporter(
     export_interval: float | None = None,
     *,
     config: MetricExportConfig | None = None,
-    **options: Any,
+    source: Collector | None = None,
+    registry: CollectorRegistry | None = None,
+    before_push: Callable[[], Awaitable[None]] | None = None,
+    leader_lock: Path | None = None,
+    handler: Handler = default_handler,
 ) -> PrometheusExporter:
     """The guide's factory. ``export_interval`` (seconds) overrides the interval of ``config``
-    (default 60 s); a URL without a scheme means ``http://``. ``options`` go to
-    :class:`PrometheusExporter` (``source``, ``registry``, ``before_push``, ``leader_lock``,
-    ``handler``); without ``source`` it pushes the app's metrics (the latest app built in this
-    process), else prometheus_client's default registry."""
+    (default 60 s); a URL without a scheme means ``http://``. Without ``source`` it pushes the
+    app's metrics (the latest app built in this process), else prometheus_client's default
+    registry; the other options are :class:`PrometheusExporter`'s."""
     config = config or MetricExportConfig()
     if export_interval is not None:
         config = replace(config, export_interval_seconds=export_interval)
-    return PrometheusExporter(push_gateway_url, job_name, config, **options)
+    return PrometheusExporter(
+        push_gateway_url,
+        job_name,
+        config,
+        source=source,
+        registry=registry,
+        before_push=before_push,
+        leader_lock=leader_lock,
+        handler=handler,
+    )

@@ -39,6 +39,7 @@ from app.core.metrics.system import HostCollector, ServiceProcessCollector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 M = TypeVar("M", bound=MetricWrapperBase)
+INITIAL_STAMP = 1.0  # seconds since the epoch (see _stamp_initial)
 
 
 def multiprocess_directory() -> str | None:
@@ -65,9 +66,22 @@ def build_metric(spec: MetricSpec, registry: CollectorRegistry) -> MetricWrapper
         metric = Histogram(**common, buckets=spec.buckets)
     for combo in spec.initial:
         metric.labels(*combo)
-    if spec.starts_unknown and isinstance(metric, Gauge):
+    if isinstance(metric, Gauge) and spec.multiprocess_mode in ("mostrecent", "livemostrecent"):
+        _stamp_initial(metric, spec)
+    elif isinstance(metric, Gauge) and spec.starts_unknown:
         metric.set(math.nan)
     return metric
+
+
+def _stamp_initial(gauge: Gauge, spec: MetricSpec) -> None:
+    """With several workers a "mostrecent" gauge shows the value with the newest timestamp, and
+    one never set (timestamp 0) not at all. So initial values (0, or NaN for ``starts_unknown``)
+    are stamped one second after the epoch: shown, yet older than anything a worker measures,
+    even when that worker started before this one. (``Gauge.set`` would stamp them "now".)"""
+    initial = math.nan if spec.starts_unknown else 0.0
+    children = [gauge.labels(*combo) for combo in spec.initial] if spec.labels else [gauge]
+    for child in children:
+        child._value.set(initial, timestamp=INITIAL_STAMP)
 
 
 def build_counter(spec: MetricSpec, registry: CollectorRegistry) -> Counter:
