@@ -65,6 +65,23 @@ def migrate() -> None:
     typer.echo("database is at the newest schema")
 
 
+def check_observability(settings: Settings) -> None:
+    """Refuse, with one line naming the variable, what the app factory would refuse in every
+    worker (a traceback each) anyway: LOG_FILE, METRICS_TOKEN, PUSHGATEWAY_URL, OTEL_*. Also
+    makes this process's own lines JSON before a server starts."""
+    from app.core.logging import configure_logging
+    from app.core.metrics.install import check_metrics_settings
+    from app.tracing import TracingConfig, tracing_requested
+
+    try:
+        configure_logging(settings)
+        check_metrics_settings(settings)
+        if tracing_requested(settings):
+            TracingConfig.from_env(settings)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: HOST)")] = None,
@@ -87,6 +104,10 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     if workers > 1 and reload:
         raise fail("--reload works with one worker only")
+    check_observability(settings)
+    from app.auth.secret import ensure_shared_jwt_secret
+
+    ensure_shared_jwt_secret(settings)  # before any worker or reloader process starts
     # The app (built by the factory, in every worker) reads where it listens from its settings,
     # e.g. for the Pushgateway's instance label.
     os.environ["HOST"], os.environ["PORT"] = bind_host, str(bind_port)
@@ -113,6 +134,7 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="Schedule file (JSON) to import")],
 ) -> None:
     """Replace the stored schedule for the file's period with the file (one transaction)."""
+    from app.api.errors import DomainError
     from app.schedules.transfer import import_schedule
 
     try:
@@ -127,7 +149,9 @@ def import_command(
 
     try:
         typer.echo(with_database(work))
-    except ValueError as exc:  # domain errors carry the offending item
+    except DomainError as exc:  # names the offending item, e.g. a resident id held by faculty
+        raise fail(exc.message) from None
+    except ValueError as exc:
         raise fail(str(exc)) from None
 
 
@@ -149,15 +173,22 @@ def export_command(
         raise fail(f"--start/--end: {exc}") from None
 
     async def work(database: Database) -> str:
+        from app.audit.service import audit_access
+
         async with database.session() as session:
             schedule = await export_schedule(session, start=first, end=last, with_names=with_names)
+            # Exports from the command line are on the audit trail too (no user: actor None).
+            await audit_access(session, actor_user_id=None, resource_type="export", action="export")
         return json.dumps(schedule.to_json_dict(), indent=1)
 
     try:
         text = with_database(work)
     except DomainError as exc:
         raise fail(exc.message) from None
-    out.write_text(text + "\n", encoding="utf-8")
+    try:
+        out.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{out}: cannot write ({exc.strerror})") from None
     typer.echo(f"wrote {out}")
 
 
@@ -173,6 +204,7 @@ def seed(
 
     Safe to re-run: an already seeded database is left as it is (unless --force).
     """
+    from app.api.errors import DomainError
     from app.schedules.seed import (
         SeedError,
         ensure_demo_admin,
@@ -191,6 +223,8 @@ def seed(
         message, password = with_database(work)
     except SeedError as exc:
         raise fail(str(exc), code=1) from None
+    except DomainError as exc:  # the stored data refuses the demo (e.g. a code held by faculty)
+        raise fail(exc.message) from None
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(message)

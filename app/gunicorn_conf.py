@@ -9,9 +9,13 @@ multiprocess mode before anything imports it. Here:
 - ``child_exit``: ``mark_process_dead`` drops a dead worker's live gauges (in-flight requests,
   pool connections); its counters stay, so totals never go backwards;
 - ``on_starting`` also imports ``app.main`` (without building the app) so workers fork warm;
+- ``logger_class``: gunicorn's own lines (master and workers: "Starting gunicorn", "Booting
+  worker", "Worker exiting") go through the app's JSON pipeline like every other line. Its
+  ``setup`` runs when the arbiter is built, before the first line, so not even "Starting
+  gunicorn" is plain text (``on_starting`` runs after it);
 - ``on_exit``: remove the directory when ``serve`` created it;
 - workers are uvicorn's, without uvicorn's access log (the app writes its own access line), and
-  gunicorn's access log stays off.
+  gunicorn's access log and control socket stay off.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
+from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 from prometheus_client import multiprocess
 
 with warnings.catch_warnings():
@@ -50,8 +55,28 @@ class Worker(UvicornWorker):
     }
 
 
+class JsonLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's logger with its handlers replaced by the app's JSON pipeline
+    (``configure_logging`` routes ``gunicorn.error`` to the root handler, and LOG_FILE)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)  # also on SIGHUP reloads; the re-routing below follows it
+        from app.core.config import SettingsError, load_settings
+        from app.core.logging import configure_logging
+
+        try:
+            configure_logging(load_settings())
+        except SettingsError as exc:  # ``serve`` checked them; gunicorn run by hand may not
+            sys.stderr.write(f"error: {exc}\n")
+            raise SystemExit(2) from None
+
+
 worker_class = "app.gunicorn_conf.Worker"
+logger_class = "app.gunicorn_conf.JsonLogger"
 accesslog = None
+# gunicorn (27 here) opens a control socket at one fixed path ($HOME/.gunicorn/gunicorn.ctl), which
+# two services on one host would fight over; nothing here uses gunicornc.
+control_socket_disable = True
 graceful_timeout = 20
 
 

@@ -24,5 +24,8 @@ async def get_session(
         yield session
 
 
-DbSession = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit (a deadlock, a
+# serialization conflict, a lost connection) is answered as an error, never as a 200 whose
+# write was rolled back.
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Pagination = Annotated[PageParams, Depends(page_params)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 
 class DomainError(Exception):
@@ -47,6 +47,46 @@ async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def sqlstate_of(exc: DBAPIError) -> str | None:
+    """The SQLSTATE the driver reported (asyncpg and psycopg 3: ``sqlstate``; psycopg2:
+    ``pgcode``), or None (SQLite has none)."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL aborted the transaction to break a deadlock or a serialization conflict with
+    # a concurrent one: nothing was written, and the same request is likely to succeed again.
+    assert isinstance(exc, DBAPIError)
+    state = sqlstate_of(exc)
+    if isinstance(exc, DataError) or (state or "").startswith("22"):
+        # Class 22 "data exception" (or the driver refusing a parameter, e.g. an id beyond
+        # int4): a value the caller sent that the database cannot hold.
+        return await _out_of_range(_request, exc)
+    if state not in RETRYABLE_SQLSTATES:
+        raise exc  # a real fault: a 500, seen by the request telemetry like any other
+    return JSONResponse(
+        {"detail": "conflicting concurrent change; nothing was saved, retry the request"},
+        status_code=409,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    # A number or date too large for the database or for date arithmetic (e.g. an offset past
+    # 2**63, a day after 9999-12-31): the caller's mistake, whatever route it reached.
+    return JSONResponse(
+        {"detail": "a number or date in the request is out of the supported range"},
+        status_code=422,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DBAPIError, _database_error)

@@ -31,6 +31,16 @@ async def refuse_cross_access(
     return ForbiddenError("residents may only see their own records")
 
 
+async def refuse_unlinked(
+    request: Request, principal: Principal, resource_type: ResourceType
+) -> ForbiddenError:
+    """A resident-only action by an account without a linked resident record: 403, audited."""
+    await security_of(request).audit.denied(
+        actor_user_id=principal.user_id, resource_type=resource_type
+    )
+    return ForbiddenError("this account is not linked to a resident")
+
+
 async def own_person_filter(
     request: Request,
     principal: Principal,
@@ -42,7 +52,7 @@ async def own_person_filter(
     if principal.role != Role.RESIDENT:
         return person_id
     if principal.person_id is None:
-        raise ForbiddenError("this account is not linked to a resident")
+        raise await refuse_unlinked(request, principal, resource_type)
     if person_id is not None and person_id != principal.person_id:
         raise await refuse_cross_access(request, principal, resource_type, person_id)
     return principal.person_id

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession
 from app.api.errors import InvalidInputError
+from app.api.params import id_filter
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
 from app.auth.http import security_of
@@ -48,7 +49,7 @@ async def stored_report(
     principal: Reader,
     start: Annotated[date | None, Query(description="First day (inclusive)")] = None,
     end: Annotated[date | None, Query(description="Last day (inclusive)")] = None,
-    person_id: Annotated[int | None, Query(description="Only this resident")] = None,
+    person_id: Annotated[int | None, id_filter("Only this resident")] = None,
     strict: Strict = False,
 ) -> dict[str, Any]:
     """The active academic year's stored schedule against the ACGME rules, limited to the
@@ -85,7 +86,7 @@ async def stored_report(
 async def list_overrides(
     session: DbSession,
     principal: Editor,
-    person_id: Annotated[int | None, Query()] = None,
+    person_id: Annotated[int | None, id_filter("Only this resident's overrides")] = None,
 ) -> list[OverrideRead]:
     """Rule-breaking changes a coordinator kept, with their written justification."""
     overrides = await service.list_overrides(session, person_id=person_id)

@@ -9,9 +9,9 @@ mutable :class:`Telemetry` it was built with.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -79,6 +79,12 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 
+def new_request_id() -> str:
+    """32 random hex characters: an opaque id, so uuid4's version bits and object add
+    nothing, and os.urandom(16).hex() costs a quarter of uuid.uuid4().hex per request."""
+    return os.urandom(16).hex()
+
+
 def incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
@@ -102,7 +108,7 @@ class TelemetryMiddleware:
         telemetry = self.telemetry
         started = time.perf_counter()
         method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
-        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = incoming_request_id(scope) or new_request_id()
         header = (b"x-request-id", request_id.encode("latin-1"))
         token = request_id_var.set(request_id)
         tracked = scope["path"] not in telemetry.untracked_paths

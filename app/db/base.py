@@ -18,6 +18,11 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ID = 2**31 - 1
+"""The largest row id: ids are 32-bit ``INTEGER`` columns on PostgreSQL (SQLite allows more),
+so a bigger number can name no row and must never reach the database driver."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 

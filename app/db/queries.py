@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.errors import NotFoundError
 from app.api.pagination import PageParams
-from app.db.base import Base
+from app.db.base import MAX_ID, Base
 
 M = TypeVar("M", bound=Base)
 
 
 async def get_or_404(session: AsyncSession, model: type[M], item_id: int, label: str) -> M:
-    item = await session.get(model, item_id)
+    # An id no row can have is simply unknown (PostgreSQL would refuse it as out of range).
+    item = await session.get(model, item_id) if 1 <= item_id <= MAX_ID else None
     if item is None:
         raise NotFoundError(f"{label} {item_id} not found")
     return item

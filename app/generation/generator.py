@@ -218,9 +218,12 @@ def _plan_and_place(
             run.record("shifts", replace(merged, wall=wall))
             return results
         if deadline is not None and time.monotonic() >= deadline:
-            label = failed[0][0].label
+            team = failed[0][0]
+            label = f"{team.label} in {year.block_label(team.block)}"
             return run.fail(
-                "timeout", f"the time limit ran out while placing the shifts of {label}"
+                "timeout",
+                f"the time limit ran out while placing the shifts of {label}, before a "
+                "complete schedule was found; allow more time",
             )
         for team, inputs in failed:
             repaired = _repair(year, team, inputs, team_limits, pins)
@@ -236,7 +239,10 @@ def _plan_and_place(
 
 def _ran_out(deadline: float | None, what: str) -> str:
     if deadline is not None:
-        return f"the time limit ran out while {what}"
+        return (
+            f"the time limit ran out while {what}, before a complete schedule was found; "
+            "allow more time"
+        )
     return f"the search budget ran out while {what}; the program may be infeasible or just hard"
 
 

@@ -23,7 +23,7 @@ from app.generation.timing import (
     crosses_midnight_twice,
     reaches_day_after_next,
 )
-from app.schedules.file_format import ShiftKind
+from app.schedules.file_format import EARLIEST_DAY, LATEST_DAY, ShiftKind
 
 DemoSize = Literal["small", "medium", "large"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -232,6 +232,8 @@ def _check_references(p: Program) -> None:
     def fail(where: str, message: str) -> None:
         raise ProgramFileError(f"{where}: {message}")
 
+    if not EARLIEST_DAY <= p.academic_year_start <= LATEST_DAY - timedelta(days=p.days):
+        fail("academic_year_start", f"the year must lie between {EARLIEST_DAY} and {LATEST_DAY}")
     if (dup := _duplicates([str(c.pgy) for c in p.classes])) is not None:
         fail("classes", f"PGY-{dup} is listed twice")
     if (dup := _duplicates([s.name for s in p.shifts])) is not None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.pagination import Page
+from app.api.params import id_filter
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
 from app.auth.ownership import own_person_filter
@@ -57,8 +58,8 @@ async def list_assignments(
     session: DbSession,
     principal: Reader,
     page: Pagination,
-    block_id: Annotated[int | None, Query()] = None,
-    person_id: Annotated[int | None, Query()] = None,
+    block_id: Annotated[int | None, id_filter("Only this block")] = None,
+    person_id: Annotated[int | None, id_filter("Only this resident")] = None,
 ) -> Page[AssignmentRead]:
     """Who rotates where, block by block; residents see only their own assignments."""
     person_id = await own_person_filter(request, principal, person_id, "schedule")

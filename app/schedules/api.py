@@ -12,6 +12,7 @@ from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.errors import InvalidInputError
 from app.api.pagination import Page
+from app.api.params import id_filter
 from app.audit.service import audit_access, flag_suspicious
 from app.auth.dependencies import Editor, Principal, Reader
 from app.auth.events import UserAction, UserActionKind
@@ -39,7 +40,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["schedule"])
 
 StartDate = Annotated[date | None, Query(description="First day (inclusive)")]
 EndDate = Annotated[date | None, Query(description="Last day (inclusive)")]
-PersonFilter = Annotated[int | None, Query(description="Only this person's records")]
+PersonFilter = Annotated[int | None, id_filter("Only this person's records")]
 
 
 def _did(action: UserActionKind) -> None:
@@ -167,6 +168,8 @@ async def list_leave(
     end: EndDate = None,
     person_id: PersonFilter = None,
 ) -> Page[LeaveRead]:
+    if start and end and end < start:
+        raise InvalidInputError("end: must not be before start")
     person_id = await own_person_filter(request, principal, person_id, "leave")
     items, total = await leave_service.list_leave(
         session, page, start=start, end=end, person_id=person_id

@@ -18,8 +18,15 @@ def block_bounds(start: date, end: date) -> list[tuple[int, date, date]]:
     return blocks
 
 
+def end_of_day(day: date) -> datetime:
+    """The midnight that ends ``day`` (for the last representable day: the latest datetime)."""
+    if day == date.max:
+        return datetime.max
+    return datetime.combine(day + timedelta(days=1), time.min)
+
+
 def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """An inclusive date filter as a half-open datetime interval."""
     lower = datetime.combine(start, time.min) if start else None
-    upper = datetime.combine(end + timedelta(days=1), time.min) if end else None
+    upper = end_of_day(end) if end else None
     return lower, upper

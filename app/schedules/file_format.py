@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
@@ -26,6 +26,14 @@ class ShiftKind(StrEnum):
     EDUCATION = "education"
     MOONLIGHTING = "moonlighting"
     HOME_CALL = "home_call"
+
+
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+MAX_PERIOD_DAYS = 3 * 366
+"""A file covers at most three academic years: every block and (in strict mode) every rolling
+window is checked per resident, so an unbounded period would be unbounded work."""
+MAX_WORKED_MINUTES = 2**31 - 1  # what the database column holds
 
 
 class ScheduleFileError(ValueError):
@@ -58,7 +66,7 @@ class ShiftEntry(_Strict):
     start: datetime
     end: datetime
     kind: ShiftKind
-    worked_minutes: int = Field(default=0, ge=0)
+    worked_minutes: int = Field(default=0, ge=0, le=MAX_WORKED_MINUTES)
 
     _naive_start = field_validator("start")(_naive)
     _naive_end = field_validator("end")(_naive)
@@ -106,8 +114,18 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def _check_consistency(schedule: ScheduleFile) -> None:
-    if schedule.period.end < schedule.period.start:
+    period = schedule.period
+    for name, day in (("start", period.start), ("end", period.end)):
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ScheduleFileError(
+                f"period.{name}: must be between {EARLIEST_DAY} and {LATEST_DAY}"
+            )
+    if period.end < period.start:
         raise ScheduleFileError("period.end: must not be before period.start")
+    if period.end - period.start >= timedelta(days=MAX_PERIOD_DAYS):
+        raise ScheduleFileError(
+            f"period: at most {MAX_PERIOD_DAYS} days (three academic years); split the file"
+        )
     known: set[str] = set()
     for i, resident in enumerate(schedule.residents):
         if resident.id in known:

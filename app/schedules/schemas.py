@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.schedules.file_format import ShiftKind
+from app.api.params import RowId
+from app.schedules.file_format import MAX_WORKED_MINUTES, ShiftKind
 from app.schedules.models import LeaveKind
 
 
@@ -28,11 +29,11 @@ class _ShiftTimes(BaseModel):
 class ShiftCreate(_ShiftTimes):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int
+    person_id: RowId
     start: datetime
     end: datetime
     kind: ShiftKind
-    worked_minutes: int = Field(default=0, ge=0)
+    worked_minutes: int = Field(default=0, ge=0, le=MAX_WORKED_MINUTES)
     override_justification: str | None = Field(default=None, max_length=2000)
 
     _naive = field_validator("start", "end")(_wall_clock)
@@ -49,11 +50,11 @@ class ShiftCreate(_ShiftTimes):
 class ShiftUpdate(_ShiftTimes):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int | None = None
+    person_id: RowId | None = None
     start: datetime | None = None
     end: datetime | None = None
     kind: ShiftKind | None = None
-    worked_minutes: int | None = Field(default=None, ge=0)
+    worked_minutes: int | None = Field(default=None, ge=0, le=MAX_WORKED_MINUTES)
     override_justification: str | None = Field(default=None, max_length=2000)
 
     @field_validator("start", "end")
@@ -85,7 +86,7 @@ class _LeaveDates(BaseModel):
 class LeaveCreate(_LeaveDates):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: int
+    person_id: RowId
     start: date
     end: date
     kind: LeaveKind = LeaveKind.VACATION

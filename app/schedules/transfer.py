@@ -7,13 +7,14 @@ failure afterwards rolls everything back, so a bad file changes nothing.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import InvalidInputError, NotFoundError
+from app.api.errors import ConflictError, InvalidInputError, NotFoundError
 from app.people.models import Person, PersonKind
+from app.schedules.calendar import end_of_day
 from app.schedules.file_format import (
     LeaveEntry,
     Period,
@@ -27,7 +28,7 @@ from app.schedules.years import active_year, ensure_year
 
 
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+    return datetime.combine(start, time.min), end_of_day(end)
 
 
 async def _upsert_residents(
@@ -58,6 +59,47 @@ async def _upsert_residents(
     return {code: person.id for code, person in existing.items()}, created, updated
 
 
+async def _ensure_no_clash_outside(
+    session: AsyncSession, schedule: ScheduleFile, ids: dict[str, int]
+) -> None:
+    """Stored shifts and leave outside the file's period are kept; an imported one reaching past
+    the period's edge must not overlap them. (Run once the period itself has been cleared.)"""
+    period = schedule.period
+    lower, upper = _period_bounds(period.start, period.end)
+    for i, s in enumerate(schedule.shifts):
+        if lower <= s.start and s.end <= upper:
+            continue
+        clash = await session.scalar(
+            select(Shift)
+            .where(
+                Shift.person_id == ids[s.resident], Shift.start_at < s.end, Shift.end_at > s.start
+            )
+            .limit(1)
+        )
+        if clash is not None:
+            raise ConflictError(
+                f"shifts[{i}]: overlaps the stored shift {clash.start_at:%Y-%m-%dT%H:%M} to "
+                f"{clash.end_at:%Y-%m-%dT%H:%M} of resident {s.resident!r} outside the period"
+            )
+    for i, v in enumerate(schedule.leave):
+        if period.start <= v.start and v.end <= period.end:
+            continue
+        held = await session.scalar(
+            select(Leave)
+            .where(
+                Leave.person_id == ids[v.resident],
+                Leave.start_date <= v.end,
+                Leave.end_date >= v.start,
+            )
+            .limit(1)
+        )
+        if held is not None:
+            raise ConflictError(
+                f"leave[{i}]: overlaps the stored leave {held.start_date} to {held.end_date} "
+                f"of resident {v.resident!r} outside the period"
+            )
+
+
 async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> ImportSummary:
     """Make ``schedule`` the stored schedule for its period, replacing shifts and leave there."""
     period = schedule.period
@@ -70,6 +112,7 @@ async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> Impo
     await session.execute(
         delete(Leave).where(Leave.start_date <= period.end, Leave.end_date >= period.start)
     )
+    await _ensure_no_clash_outside(session, schedule, ids)
     if schedule.shifts:
         await session.execute(
             insert(Shift),

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import NotFoundError
+from app.db.queries import get_or_404
 from app.schedules.calendar import block_bounds
 from app.schedules.models import AcademicYear, Block
 
@@ -46,10 +46,7 @@ async def list_years(session: AsyncSession) -> list[AcademicYear]:
 
 
 async def get_year(session: AsyncSession, year_id: int) -> AcademicYear:
-    year = await session.get(AcademicYear, year_id)
-    if year is None:
-        raise NotFoundError(f"academic year {year_id} not found")
-    return year
+    return await get_or_404(session, AcademicYear, year_id, "academic year")
 
 
 async def year_blocks(session: AsyncSession, year_id: int) -> list[Block]:

@@ -55,8 +55,8 @@ class MemoryFailureStore:
         return state[2]
 
     async def fail(self, key: str, now: float) -> FailureOutcome:
-        failures, last, _ = self._state.get(key, (0, now, 0.0))
-        if now - last > self.policy.maximum:
+        failures, last, until = self._state.get(key, (0, now, 0.0))
+        if now - max(last, until) > self.policy.maximum:  # as the Redis key's expiry
             failures = 0
         failures += 1
         seconds = self.policy.lock_seconds(failures)

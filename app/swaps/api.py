@@ -9,13 +9,12 @@ from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
-from app.api.errors import ForbiddenError
 from app.api.pagination import Page
 from app.audit.service import audit_access, record_audit
 from app.auth.dependencies import Editor, Principal, Reader, ResidentOnly, require_roles
 from app.auth.events import ResourceType, UserAction, UserActionKind
 from app.auth.models import Role
-from app.auth.ownership import own_person_filter, refuse_cross_access
+from app.auth.ownership import own_person_filter, refuse_cross_access, refuse_unlinked
 from app.events import publish
 from app.swaps import service
 from app.swaps.models import SwapState
@@ -27,9 +26,9 @@ T = TypeVar("T")
 Responder = Annotated[Principal, Depends(require_roles(Role.RESIDENT, Role.COORDINATOR))]
 
 
-def _own_person(principal: Principal) -> int:
+async def _own_person(request: Request, principal: Principal) -> int:
     if principal.person_id is None:
-        raise ForbiddenError("this account is not linked to a resident")
+        raise await refuse_unlinked(request, principal, "swap")
     return principal.person_id
 
 
@@ -71,7 +70,7 @@ async def request_swap(
 ) -> SwapRead:
     """Offer one of your shifts to another resident: a give-away, or a trade for one of
     theirs (``counterpart_shift_id``)."""
-    me = _own_person(principal)
+    me = await _own_person(request, principal)
     swap, created = await _as_resident(
         request, principal, lambda: service.create_swap(session, me, body)
     )
@@ -129,7 +128,7 @@ async def accept_swap(
     request: Request, session: DbSession, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
     """The counterpart agrees; a coordinator still has to approve."""
-    me = _own_person(principal)
+    me = await _own_person(request, principal)
     moved = await _as_resident(request, principal, lambda: service.accept(session, swap_id, me))
     return await _done(session, principal, swap_id, "accept", "swap_respond", [moved])
 
@@ -140,7 +139,7 @@ async def reject_swap(
 ) -> SwapRead:
     """The counterpart declines a pending swap, or a coordinator rejects an open one."""
     if principal.role == Role.RESIDENT:
-        me = _own_person(principal)
+        me = await _own_person(request, principal)
         moved = await _as_resident(
             request, principal, lambda: service.decline(session, swap_id, me)
         )
@@ -154,7 +153,7 @@ async def cancel_swap(
     request: Request, session: DbSession, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
     """The requester withdraws a swap that has not been decided yet."""
-    me = _own_person(principal)
+    me = await _own_person(request, principal)
     moved = await _as_resident(request, principal, lambda: service.cancel(session, swap_id, me))
     return await _done(session, principal, swap_id, "cancel", "swap_respond", [moved])
 

@@ -34,6 +34,17 @@ _SAMPLERS = {
 }
 
 
+# The batch span processor's standard variables (integers; the durations in milliseconds).
+_BSP_INTEGERS = (
+    ("max_queue_size", "OTEL_BSP_MAX_QUEUE_SIZE"),
+    ("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+)
+_BSP_MILLISECONDS = (
+    ("schedule_delay", "OTEL_BSP_SCHEDULE_DELAY"),
+    ("export_timeout", "OTEL_BSP_EXPORT_TIMEOUT"),
+)
+
+
 class TracingConfigError(SettingsError):
     """A tracing setting the service cannot run with; ``str()`` names the field or variable."""
 
@@ -141,12 +152,12 @@ class TracingConfig:
             take("sample_rate", rate[0], rate[1])
         if "OTEL_SDK_DISABLED" in env:
             take("enabled", "OTEL_SDK_DISABLED", not env_flag("OTEL_SDK_DISABLED", env))
-        if size := _get(env, "OTEL_BSP_MAX_QUEUE_SIZE"):
-            take(
-                "max_queue_size",
-                "OTEL_BSP_MAX_QUEUE_SIZE",
-                _integer("OTEL_BSP_MAX_QUEUE_SIZE", size),
-            )
+        for field, variable in _BSP_INTEGERS:
+            if raw := _get(env, variable):
+                take(field, variable, _integer(variable, raw))
+        for field, variable in _BSP_MILLISECONDS:
+            if raw := _get(env, variable):
+                take(field, variable, _milliseconds(variable, raw) / 1000)
         try:
             return cls(**values)
         except TracingConfigError as exc:
@@ -181,6 +192,13 @@ def _integer(name: str, value: str) -> int:
         return int(value)
     except ValueError:
         raise TracingConfigError(name, f"must be an integer, got {value!r}") from None
+
+
+def _milliseconds(name: str, value: str) -> int:
+    millis = _integer(name, value)
+    if millis <= 0:
+        raise TracingConfigError(name, f"must be a number of milliseconds > 0, got {value!r}")
+    return millis
 
 
 def _protocol(name: str, value: str) -> OtlpProtocol:

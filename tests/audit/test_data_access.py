@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -138,3 +143,37 @@ async def test_unusual_export_volume_is_flagged_once(database_url: str) -> None:
         assert events[0].actor_user_id is not None
     finally:
         await app.state.database.dispose()
+
+
+def test_exports_from_the_command_line_are_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.db.engine import Database
+
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(schedule_file()))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import", str(source)]).exit_code == 0
+    for n in range(2):
+        out = tmp_path / f"out{n}.json"
+        assert runner.invoke(cli, ["export", "--out", str(out), "--with-names"]).exit_code == 0
+
+    async def exports() -> list[AuditEvent]:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+        try:
+            async with database.session() as session:
+                return list(
+                    await session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))
+                )
+        finally:
+            await database.dispose()
+
+    events = asyncio.run(exports())
+    assert [(e.resource_type, e.actor_user_id, e.request_id) for e in events] == [
+        ("export", None, None)
+    ] * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,9 +14,11 @@ from app.audit.models import AuditEvent
 from app.auth.events import AuthenticationFailed, SuspiciousActivity
 from app.auth.models import Role
 from app.core.config import Settings
+from app.main import create_app
 from app.security.clock import ManualClock
 from app.security.lockout import LockoutPolicy
 from tests.helpers import API, PASSWORD, api_client, captured, create_user
+from tests.support.servers import RedisServer
 
 
 @pytest.fixture
@@ -120,3 +123,40 @@ async def test_source_ip_locks_after_five_failures(app: FastAPI, clock: ManualCl
     assert (await attempt(app, "fran", PASSWORD, ip="192.0.2.8")).status_code == 200
     clock.advance(60)
     assert (await attempt(app, "fran", PASSWORD, ip="192.0.2.7")).status_code == 200
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def ip_store_app(
+    request: pytest.FixtureRequest, app: FastAPI, database_url: str
+) -> AsyncIterator[FastAPI]:
+    """The app with its per-IP failures in process, or in a real Redis (as replicas share)."""
+    if request.param == "memory":
+        yield app
+        return
+    server: RedisServer = request.getfixturevalue("redis")
+    settings = Settings(
+        database_url=database_url,
+        environment="test",
+        rate_limit_login="1000/minute",
+        redis_url=server.url,
+    )
+    with_redis = create_app(settings)
+    await with_redis.state.security.redis.flushdb()
+    yield with_redis
+    for stop in with_redis.state.shutdown:
+        await stop()
+
+
+async def test_source_ip_lock_doubles_up_to_an_hour(ip_store_app: FastAPI) -> None:
+    app = ip_store_app
+    clock = ManualClock(float(int(time.time())))
+    app.state.security.clock.use(clock)
+    waits = []
+    for n in range(22):  # unknown usernames only, all from one address
+        response = await attempt(app, f"guess{n}", "wrong", ip="192.0.2.99")
+        if response.status_code == 429:
+            waits.append(int(response.headers["retry-after"]))
+            clock.advance(waits[-1])
+        else:
+            assert response.status_code == 401
+    assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,21 +27,40 @@ ROLES = ("admin", "coordinator", "faculty", "resident")
 EVERYONE = set(ROLES)
 EDITORS = {"admin", "coordinator"}
 ADMINS = {"admin"}
+RESIDENTS = {"resident"}
 
 SHIFT = {"start": "2026-07-10T07:00", "end": "2026-07-10T19:00", "kind": "day"}
+MISSING = 999_999  # no such record: an admitted caller gets 404/422, a refused one 403
 
-# (method, path, json body, roles admitted). Bodies are either valid or deliberately invalid
-# (422) where a valid one would start real work: a refusal is decided before the body.
+# (method, path, json body, roles admitted) for every operation under /api/v1 (a test checks
+# that none is missing). ``{self}`` is the resident record of the resident caller. Bodies are
+# either valid or deliberately invalid (422) where a valid one would start real work: a
+# refusal by role is decided before the body.
 MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
+    ("GET", "/auth/me", None, EVERYONE),
     ("GET", "/people", None, EVERYONE),
     ("POST", "/people", {"code": "new", "pgy": 1}, EDITORS),
+    ("GET", "/people/{self}", None, EVERYONE),
+    ("PATCH", f"/people/{MISSING}", {}, EDITORS),
+    ("DELETE", f"/people/{MISSING}", None, EDITORS),
     ("GET", "/shifts", None, EVERYONE),
     ("POST", "/shifts", {"person_id": 0, **SHIFT}, EDITORS),
+    ("GET", f"/shifts/{MISSING}", None, EVERYONE),
+    ("PATCH", f"/shifts/{MISSING}", {}, EDITORS),
+    ("DELETE", f"/shifts/{MISSING}", None, EDITORS),
     ("GET", "/leave", None, EVERYONE),
+    ("POST", "/leave", {}, EDITORS),
+    ("GET", f"/leave/{MISSING}", None, EVERYONE),
+    ("PATCH", f"/leave/{MISSING}", {}, EDITORS),
+    ("DELETE", f"/leave/{MISSING}", None, EDITORS),
     ("GET", "/rotations", None, EVERYONE),
     ("POST", "/rotations", {}, EDITORS),
+    ("GET", f"/rotations/{MISSING}", None, EVERYONE),
+    ("PATCH", f"/rotations/{MISSING}", {}, EDITORS),
+    ("DELETE", f"/rotations/{MISSING}", None, EDITORS),
     ("GET", "/rotation-assignments", None, EVERYONE),
     ("GET", "/academic-years", None, EVERYONE),
+    ("GET", f"/academic-years/{MISSING}", None, EVERYONE),
     ("POST", "/schedule/import", schedule_file(), EDITORS),
     ("GET", "/schedule/export", None, EDITORS),
     ("POST", "/compliance/validate", schedule_file(), EVERYONE),
@@ -48,47 +68,79 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/compliance/overrides", None, EDITORS),
     ("POST", "/schedule/generate", {}, EDITORS),
     ("GET", "/generation-jobs", None, EDITORS),
+    ("GET", "/generation-jobs/no-such-job", None, EDITORS),
     ("GET", "/swaps", None, EVERYONE),
-    ("POST", "/swaps/999/approve", None, EDITORS),
-    ("POST", "/swaps/999/reject", None, {"admin", "coordinator", "resident"}),
+    # Offering, accepting and cancelling are the resident's own acts: an admin passes the role
+    # check but has no resident record, and is refused (and audited) all the same.
+    ("POST", "/swaps", {"shift_id": MISSING, "counterpart_id": MISSING}, RESIDENTS),
+    ("GET", f"/swaps/{MISSING}", None, EVERYONE),
+    ("POST", f"/swaps/{MISSING}/accept", None, RESIDENTS),
+    ("POST", f"/swaps/{MISSING}/cancel", None, RESIDENTS),
+    ("POST", f"/swaps/{MISSING}/reject", None, {"admin", "coordinator", "resident"}),
+    ("POST", f"/swaps/{MISSING}/approve", None, EDITORS),
     ("GET", "/users", None, ADMINS),
     ("POST", "/users", {}, ADMINS),
-    ("PATCH", "/users/999", {}, ADMINS),
+    ("GET", f"/users/{MISSING}", None, ADMINS),
+    ("PATCH", f"/users/{MISSING}", {}, ADMINS),
+    ("DELETE", f"/users/{MISSING}", None, ADMINS),
     ("GET", "/audit-events", None, ADMINS),
 ]
+PUBLIC = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("POST", "/auth/logout")}
+
+
+def template(path: str) -> str:
+    """``/swaps/999999/accept`` and ``/swaps/{swap_id}/accept`` both become ``/swaps/{}/accept``."""
+    return re.sub(r"/(\{[^}]+\}|\d+|no-such-job)(?=/|$)", "/{}", path)
+
+
+def test_the_matrix_covers_every_operation(app: FastAPI) -> None:
+    operations = {
+        (method.upper(), template(path.removeprefix(API)))
+        for path, item in app.openapi()["paths"].items()
+        if path.startswith(API)
+        for method in item
+    }
+    covered = {(method, template(path)) for method, path, _, _ in MATRIX} | PUBLIC
+    assert operations - covered == set(), "add the new operations to MATRIX"
+    assert covered - operations == set()
 
 
 @pytest.fixture(params=ROLES)
 async def role_client(
     request: pytest.FixtureRequest, app: FastAPI
-) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[str, int, httpx.AsyncClient]]:
     role: str = request.param
-    person = await create_person_row(app, "r-self") if role == "resident" else None
-    headers = await signed_in_headers(app, role, person_id=person)
+    person = await create_person_row(app, "r-self")
+    headers = await signed_in_headers(app, role, person_id=person if role == "resident" else None)
     async with api_client(app, headers) as caller:
-        yield role, caller
+        yield role, person, caller
 
 
-async def test_role_matrix(app: FastAPI, role_client: tuple[str, httpx.AsyncClient]) -> None:
-    role, caller = role_client
+async def test_role_matrix(app: FastAPI, role_client: tuple[str, int, httpx.AsyncClient]) -> None:
+    role, person, caller = role_client
     refused = []
     for method, path, body, admitted in MATRIX:
+        url = f"{API}{path.format(self=person)}"
         with captured(AccessDenied) as denied:
-            response = await caller.request(method, f"{API}{path}", json=body)
+            response = await caller.request(method, url, json=body)
         assert response.status_code != 500, (method, path, response.text)
         assert response.status_code != 401, (method, path)
         if role in admitted:
             assert response.status_code != 403, (role, method, path, response.text)
         else:
             assert response.status_code == 403, (role, method, path, response.status_code)
-            assert len(denied) == 1
-            refused.append(path)
+            assert len(denied) == 1, (role, method, path)
+            refused.append(denied[0].resource_type)
     async with app.state.database.session() as session:
         audited = list(
-            await session.scalars(select(AuditEvent).where(AuditEvent.action == "denied"))
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "denied").order_by(AuditEvent.id)
+            )
         )
-    assert len(audited) == len(refused)
+    # Every refusal is on the trail, with who, what kind of record and which request.
+    assert [a.resource_type for a in audited] == refused
     assert all(a.actor_user_id is not None and a.request_id for a in audited)
+    assert len(refused) == {"admin": 3, "coordinator": 9, "faculty": 29, "resident": 25}[role]
 
 
 async def test_denial_names_the_resource_type(faculty_client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from app.auth.events import AuthenticationFailed
 from app.auth.models import Role
 from app.auth.tokens import AccessTokens
 from tests.auth.test_tokens import hand_made
-from tests.helpers import API, api_client, captured, create_user
+from tests.helpers import API, PASSWORD, api_client, captured, create_user
 
 PROTECTED = f"{API}/people"
 
@@ -113,3 +113,43 @@ async def test_health_and_login_need_no_token(app: FastAPI) -> None:
         assert (await client.get("/health")).status_code in (200, 503)
         bad = await client.post(f"{API}/auth/login", json={"username": "x", "password": "y"})
         assert bad.status_code == 401
+
+
+@pytest.mark.parametrize("missing", ["sub", "role", "jti", "exp", "iat", "type"])
+async def test_a_correctly_signed_token_missing_a_claim_is_401(app: FastAPI, missing: str) -> None:
+    user_id = await create_user(app, Role.ADMIN)
+    secret = app.state.security.tokens._secret.encode()
+    token = hand_made(
+        {"alg": "HS256", "typ": "JWT"},
+        {k: v for k, v in claims(user_id).items() if k != missing},
+        key=secret,
+    )
+    with captured(AuthenticationFailed) as events:
+        response = await status_for(app, f"Bearer {token}")
+    assert response.status_code == 401
+    assert events == [AuthenticationFailed("invalid_token")]
+
+
+async def test_tokens_only_work_where_they_belong(app: FastAPI) -> None:
+    """A refresh token is no access token, and an access token is no refresh token."""
+    await create_user(app, Role.ADMIN, username="ann")
+    async with api_client(app) as client:
+        signed_in = await client.post(
+            f"{API}/auth/login", json={"username": "ann", "password": PASSWORD}
+        )
+        pair = signed_in.json()
+        with captured(AuthenticationFailed) as events:
+            as_access = await client.get(
+                PROTECTED, headers={"Authorization": f"Bearer {pair['refresh_token']}"}
+            )
+            as_refresh = await client.post(
+                f"{API}/auth/refresh", json={"refresh_token": pair["access_token"]}
+            )
+        assert as_access.status_code == 401 and as_refresh.status_code == 401
+        assert events == [AuthenticationFailed("invalid_token")] * 2
+        # Neither misuse harmed the sign-in: both tokens still work for what they are.
+        assert (await status_for(app, f"Bearer {pair['access_token']}")).status_code == 200
+        again = await client.post(
+            f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
+        assert again.status_code == 200

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,16 @@ def test_seed_is_generated_clean_and_safe_to_rerun(workdir: Path) -> None:
 def test_seed_rejects_an_unknown_size(workdir: Path) -> None:
     result = runner.invoke(cli, ["seed", "--demo", "gigantic"])
     assert result.exit_code == 2 and "--demo" in result.stderr
+
+
+def test_seed_refused_by_stored_data_exits_2_naming_the_item(workdir: Path) -> None:
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    with sqlite3.connect(workdir / "data" / "demo.db") as db:  # faculty holding a demo code
+        db.execute(
+            "INSERT INTO people (code, kind, active, created_at) "
+            "VALUES ('pgy2-01', 'faculty', 1, '2026-01-01 00:00:00')"
+        )
+    result = runner.invoke(cli, ["seed", "--demo", "small"])
+    assert result.exit_code == 2, result.output
+    assert "'pgy2-01' is a faculty member" in result.stderr
+    assert "Traceback" not in result.output

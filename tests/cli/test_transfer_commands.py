@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,42 @@ def test_bad_setting_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "mysql://nope")
     result = runner.invoke(cli, ["migrate"])
     assert result.exit_code == 2 and "DATABASE_URL" in result.stderr
+
+
+def test_import_errors_found_in_the_database_exit_2_naming_the_item(database_env: Path) -> None:
+    source = database_env / "in.json"
+    source.write_text(json.dumps(schedule_file()))
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    with sqlite3.connect(database_env / "cli.db") as db:  # a faculty member already holds "r02"
+        db.execute(
+            "INSERT INTO people (code, kind, active, created_at) "
+            "VALUES ('r02', 'faculty', 1, '2026-01-01 00:00:00')"
+        )
+    result = runner.invoke(cli, ["import", str(source)])
+    assert result.exit_code == 2, result.output
+    assert "residents[1].id: 'r02' is a faculty member" in result.stderr
+    assert "Traceback" not in result.output
+    with sqlite3.connect(database_env / "cli.db") as db:
+        assert db.execute("SELECT count(*) FROM shifts").fetchone() == (0,)
+
+
+def test_export_to_an_unwritable_place_exits_2(database_env: Path) -> None:
+    source = database_env / "in.json"
+    source.write_text(json.dumps(schedule_file()))
+    assert runner.invoke(cli, ["import", str(source)]).exit_code == 0
+    result = runner.invoke(cli, ["export", "--out", str(database_env / "missing" / "out.json")])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr and "Traceback" not in result.output
+    far = runner.invoke(
+        cli, ["export", "--out", str(database_env / "o.json"), "--end", "9999-12-31"]
+    )
+    assert far.exit_code == 0, far.output
+
+
+def test_every_command_is_registered() -> None:
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "migrate", "seed", "import", "export", "validate", "generate"):
+        assert command in result.stdout, command
+    assert runner.invoke(cli, ["generate", "--help"]).exit_code == 0
+    assert runner.invoke(cli, ["validate", "--help"]).exit_code == 0

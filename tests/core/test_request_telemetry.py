@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.core.request_telemetry import UNMATCHED_ROUTE, RequestInfo
+from app.core.request_telemetry import UNMATCHED_ROUTE, RequestInfo, new_request_id
 
 
 @pytest.fixture
@@ -50,8 +52,14 @@ async def test_request_id_is_echoed_or_generated(
     assert given.headers["x-request-id"] == "req-1234abcd"
     hostile = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
     generated = hostile.headers["x-request-id"]
-    assert generated != "bad id\twith spaces" and len(generated) == 32
+    assert generated != "bad id\twith spaces" and re.fullmatch(r"[0-9a-f]{32}", generated)
     assert [i.request_id for i in seen[-2:]] == ["req-1234abcd", generated]
+
+
+def test_generated_request_ids_are_32_hex_characters_and_distinct() -> None:
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
 
 
 async def test_every_api_route_is_under_the_version_prefix(app: FastAPI) -> None:

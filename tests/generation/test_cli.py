@@ -27,6 +27,9 @@ def test_demo_small_writes_a_valid_schedule(tmp_path: Path) -> None:
     assert validate_schedule(schedule).valid
     assert len(schedule.residents) == 24
     assert "optimal" in result.stderr
+    progress = result.stderr.splitlines()[0]  # the last progress line stays on screen
+    for part in ("done", "solutions", "objective", "bound", "elapsed"):
+        assert part in progress, progress
 
 
 def test_program_file(tmp_path: Path) -> None:
@@ -84,4 +87,7 @@ def test_time_limit_zero_is_exit_1(tmp_path: Path) -> None:
     args = ["generate", "--demo", "small", "--time-limit", "0", "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "timeout:" in result.stderr
+    assert "timeout: the time limit ran out while" in result.stderr
+    assert "allow more time" in " ".join(result.stderr.split())  # rich may wrap the line
+    assert "solutions 0" in result.stderr  # the progress line: solutions, objective, elapsed
+    assert not out.exists()

@@ -159,6 +159,7 @@ def test_zero_time_limit_is_a_timeout_with_explanation(small_program: Program) -
     assert result.status == "timeout"
     assert result.schedule is None
     assert result.explanation is not None and "time limit" in result.explanation
+    assert result.explanation.endswith("before a complete schedule was found; allow more time")
 
 
 def test_a_team_that_cannot_use_its_call_plan_is_repaired(

@@ -39,6 +39,49 @@ def test_demo_sizes_match_the_benchmark_program(
     assert hours == {"day": 12, "call": 26, "night": 12, "clinic": 9}
 
 
+@pytest.mark.parametrize(
+    ("size", "k", "icu"), [("small", 1, False), ("medium", 1, True), ("large", 2, True)]
+)
+def test_demo_coverage_rules_and_shifts_follow_the_spec(size: str, k: int, icu: bool) -> None:
+    program = demo_program(size)  # type: ignore[arg-type]
+    coverage = {
+        (c.rotation, c.shift, c.scope, "exactly" if c.exactly is not None else "at_least", c.count)
+        for c in program.coverage
+    }
+    expected = {
+        ("WARDS", "call", "group", "exactly", k),  # per group: interns and seniors separately
+        ("WARDS", "day", "group", "at_least", k),
+        ("NF", "night", "group", "exactly", k),
+    }
+    if icu:  # interns and seniors together
+        expected |= {
+            ("ICU", "call", "combined", "exactly", k),
+            ("ICU", "day", "combined", "at_least", k),
+        }
+    assert coverage == expected
+    assert {c.pgy: c.group for c in program.classes} == {1: "interns", 2: "seniors", 3: "seniors"}
+    assert program.staffing["AMB"] == {"interns": "rest", "seniors": "rest"}
+    rotations = {r.name: r for r in program.rotations}
+    assert rotations["WARDS"].max_consecutive_blocks == 2
+    assert rotations["NF"].max_consecutive_blocks == 1
+    assert rotations["ICU"].max_consecutive_blocks is None
+    assert rotations["AMB"].weekly_pattern == ["mon", "tue", "wed", "thu", "fri"]
+    assert {n: r.shifts for n, r in rotations.items()} == {
+        "WARDS": ["day", "call"],
+        "ICU": ["day", "call"],
+        "NF": ["night"],
+        "AMB": ["clinic"],
+    }
+    starts = {s.name: (s.kind.value, s.start.strftime("%H:%M")) for s in program.shifts}
+    assert starts == {
+        "day": ("day", "07:00"),
+        "call": ("call", "07:00"),
+        "night": ("night", "19:00"),
+        "clinic": ("clinic", "08:00"),
+    }
+    assert program.rules.balance_rotation_counts and program.rules.call_spread == 1
+
+
 def test_demo_data_file_is_package_data() -> None:
     path = Path(__file__).parents[2] / "app" / "generation" / "data" / "demo-program.json"
     assert set(json.loads(path.read_text())["sizes"]) == {"small", "medium", "large"}
@@ -101,6 +144,10 @@ def _error(mutate: Any) -> str:
             "preferences[0].days_off[0]: ",
         ),
         (lambda d: d.update(surprise=1), "surprise: Extra inputs are not permitted"),
+        (
+            lambda d: d.update(academic_year_start="9999-07-01"),
+            "academic_year_start: the year must lie between 1900-01-01 and 2999-12-31",
+        ),
     ],
 )
 def test_bad_program_names_the_field(mutate: Any, expected: str) -> None:

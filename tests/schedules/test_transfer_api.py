@@ -81,3 +81,61 @@ async def test_export_date_range_and_names(client: httpx.AsyncClient) -> None:
     assert "name" not in body["residents"][0]
     named = await client.get(f"{API}/schedule/export", params={"with_names": True})
     assert named.json()["residents"][0]["name"] == "Pat Example"
+
+
+async def test_import_reaching_past_the_period_must_not_overlap_stored_shifts(
+    client: httpx.AsyncClient,
+) -> None:
+    r01 = await create_resident(client, "r01")
+    outside = await create_shift(client, r01, "2026-07-29T07:00", "2026-07-29T19:00")
+    assert outside.status_code == 201
+    await client.post(
+        f"{API}/leave", json={"person_id": r01, "start": "2026-07-30", "end": "2026-08-02"}
+    )
+
+    night = {
+        "resident": "r01",
+        "start": "2026-07-28T19:00",
+        "end": "2026-07-29T08:00",
+        "kind": "night",
+    }
+    clash = schedule_file(shifts=[night], leave=[])
+    response = await client.post(f"{API}/schedule/import", json=clash)
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith(
+        "shifts[0]: overlaps the stored shift 2026-07-29T07:00"
+    )
+
+    long_leave = {"resident": "r01", "start": "2026-07-27", "end": "2026-07-31"}
+    response = await client.post(f"{API}/schedule/import", json=schedule_file(leave=[long_leave]))
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("leave[0]: overlaps the stored leave 2026-07-30")
+
+    # nothing was written: the stored rows outside and no year for the refused period
+    assert [s["id"] for s in (await client.get(f"{API}/shifts")).json()["items"]] == [
+        outside.json()["id"]
+    ]
+    assert (await client.get(f"{API}/leave")).json()["total"] == 1
+    assert (await client.get(f"{API}/academic-years")).json() == []
+
+    fine = dict(night, end="2026-07-29T07:00")  # ends as the stored shift starts
+    assert (
+        await client.post(f"{API}/schedule/import", json=schedule_file(shifts=[fine], leave=[]))
+    ).is_success
+
+
+async def test_round_trip_keeps_home_call_minutes_and_shifts_crossing_the_period_end(
+    client: httpx.AsyncClient,
+) -> None:
+    data = schedule_file()
+    data["shifts"].append(
+        {"resident": "r01", "start": "2026-07-28T19:00", "end": "2026-07-29T07:00", "kind": "night"}
+    )
+    assert (await client.post(f"{API}/schedule/import", json=data)).status_code == 200
+    exported = (await client.get(f"{API}/schedule/export")).json()
+    assert sorted(exported["shifts"], key=lambda s: s["start"]) == sorted(
+        data["shifts"], key=lambda s: s["start"]
+    )
+    again = await client.post(f"{API}/schedule/import", json=exported)
+    assert again.json()["shifts_replaced"] == 4
+    assert (await client.get(f"{API}/schedule/export")).json() == exported

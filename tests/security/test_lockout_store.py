@@ -71,3 +71,16 @@ async def test_redis_keys_expire(redis_client: Redis) -> None:
     await store.fail("ip:a", 0.0)
     ttl = await redis_client.ttl(prefix + "ip:a")
     assert 0 < ttl <= 601
+
+
+async def test_a_long_lock_is_not_forgotten_before_it_ends_plus_the_maximum(
+    store: FailureStore,
+) -> None:
+    now = 0.0
+    for _ in range(6):  # locks of 60, 120, 240, 480, 600, 600 s, each tried right at its end
+        outcome = await store.fail("ip:a", now)
+        while outcome.locked_until is None:
+            outcome = await store.fail("ip:a", now)
+        now = outcome.locked_until
+    # Quiet for a while after the last lock ended, but less than the maximum: still counted.
+    assert (await store.fail("ip:a", now + 599)).locked_until == now + 599 + 600

@@ -122,3 +122,15 @@ async def test_redis_outage_fails_open(sqlite_url: str) -> None:
     finally:
         for stop in app.state.shutdown:
             await stop()
+
+
+async def test_the_default_api_limit_is_200_per_minute(sqlite_url: str) -> None:
+    app = create_app(Settings(database_url=sqlite_url, environment="test"))
+    try:
+        async with api_client(app, await signed_in_headers(app, Role.RESIDENT)) as caller:
+            statuses = [(await caller.get(f"{API}/auth/me")).status_code for _ in range(200)]
+            assert set(statuses) == {200}
+            refused = await caller.get(f"{API}/auth/me")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    finally:
+        await app.state.database.dispose()

@@ -134,3 +134,60 @@ async def test_exactly_one_of_two_conflicting_approvals_wins(
             assert shift is not None and shift.person_id == winner["counterpart_id"]
             assert sorted(states.values()) == sorted([SwapState.EXECUTED, SwapState.CANCELLED])
             assert states[winner["id"]] == SwapState.EXECUTED
+
+
+@pytest.mark.postgres
+async def test_two_swaps_that_only_clash_together_cannot_both_execute(
+    replicas: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """r01 and r02 each give r03 a shift at the same hours: either swap alone is fine, both
+    would double-book r03. Approved at the same moment on two replicas, exactly one executes."""
+    first, second = replicas
+    async with api_client(first, await signed_in_headers(first, Role.ADMIN)) as admin:
+        data = schedule_file()
+        data["residents"].append({"id": "r03", "pgy": 3})
+        assert (await admin.post(f"{API}/schedule/import", json=data)).status_code == 200
+        people = {p["code"]: p["id"] for p in (await admin.get(f"{API}/people")).json()["items"]}
+        hours = {"start": "2026-07-15T07:00", "end": "2026-07-15T19:00", "kind": "day"}
+        swaps, shifts = [], []
+        taker = api_client(
+            first, await signed_in_headers(first, Role.RESIDENT, person_id=people["r03"])
+        )
+        async with taker:
+            for code in ("r01", "r02"):
+                shift = await admin.post(f"{API}/shifts", json={"person_id": people[code], **hours})
+                shifts.append(shift.json()["id"])
+                giver = api_client(
+                    first, await signed_in_headers(first, Role.RESIDENT, person_id=people[code])
+                )
+                async with giver:
+                    offered = await giver.post(
+                        f"{API}/swaps",
+                        json={"shift_id": shifts[-1], "counterpart_id": people["r03"]},
+                    )
+                swaps.append(offered.json()["id"])
+                accepted = await taker.post(f"{API}/swaps/{swaps[-1]}/accept")
+                assert accepted.json()["state"] == "accepted"
+        coordinator = await create_user(first, Role.COORDINATOR)
+        headers = bearer(first, coordinator, Role.COORDINATOR)
+
+    rendezvous = Rendezvous(service.get_swap, parties=2)
+    monkeypatch.setattr(service, "get_swap", rendezvous)
+    async with api_client(first, headers) as one, api_client(second, headers) as two:
+        results = await asyncio.gather(
+            one.post(f"{API}/swaps/{swaps[0]}/approve"),
+            two.post(f"{API}/swaps/{swaps[1]}/approve"),
+        )
+    monkeypatch.setattr(service, "get_swap", rendezvous.original)
+
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    loser = next(r for r in results if r.status_code == 409)
+    assert "overlaps" in loser.json()["detail"]
+    async with first.state.database.session() as session:
+        owners = [(await session.get(Shift, s)).person_id for s in shifts]  # type: ignore[union-attr]
+        states = sorted(
+            s.state
+            for s in await session.scalars(select(SwapRequest).where(SwapRequest.id.in_(swaps)))
+        )
+    assert owners.count(people["r03"]) == 1
+    assert states == sorted([SwapState.EXECUTED, SwapState.ACCEPTED])  # the loser still open

@@ -246,3 +246,29 @@ async def test_swap_actions_are_audited(app: FastAPI, ward: Ward) -> None:
             )
         ]
     assert trail == ["create", "accept", "approve"]
+
+
+async def test_approval_rechecks_the_requester_too(ward: Ward) -> None:
+    """In a trade the requester takes a shift as well: a rule it would break for them counts."""
+    call = await create_shift(
+        ward.admin, ward.r01, "2026-07-10T07:00", "2026-07-11T09:00", kind="call"
+    )
+    assert call.status_code == 201, call.text
+    theirs = await create_shift(ward.admin, ward.r02, "2026-07-11T12:00", "2026-07-11T20:00")
+    mine = await create_shift(ward.admin, ward.r01, "2026-07-15T07:00", "2026-07-15T19:00")
+    swap = (
+        await ward.alice.post(
+            f"{API}/swaps",
+            json={
+                "shift_id": mine.json()["id"],
+                "counterpart_id": ward.r02,
+                "counterpart_shift_id": theirs.json()["id"],
+            },
+        )
+    ).json()
+    await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+    refused = await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
+    assert refused.status_code == 409
+    broken = {(v["rule"], v["resident"]) for v in refused.json()["violations"]}
+    assert ("rest_after_24h_call", "r01") in broken
+    assert await owner(ward, theirs.json()["id"]) == ward.r02  # nothing moved

@@ -149,6 +149,18 @@ def test_from_env_reads_the_standard_otel_variables() -> None:
     assert config.enabled is True
 
 
+def test_from_env_reads_the_batch_processor_variables() -> None:
+    env = {
+        "OTEL_BSP_MAX_QUEUE_SIZE": "100",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10",
+        "OTEL_BSP_SCHEDULE_DELAY": "250",  # milliseconds, as OpenTelemetry defines them
+        "OTEL_BSP_EXPORT_TIMEOUT": "1500",
+    }
+    config = TracingConfig.from_env(_settings(), env)
+    assert (config.max_queue_size, config.max_export_batch_size) == (100, 10)
+    assert (config.schedule_delay, config.export_timeout) == (0.25, 1.5)
+
+
 def test_from_env_signal_endpoint_is_used_as_is_and_protocol_is_honoured() -> None:
     env = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
@@ -198,6 +210,12 @@ def test_from_env_sampler_names(sampler: str, rate: float) -> None:
         ({"OTEL_SDK_DISABLED": "maybe"}, "OTEL_SDK_DISABLED: must be true or false"),
         ({"OTEL_BSP_MAX_QUEUE_SIZE": "big"}, "OTEL_BSP_MAX_QUEUE_SIZE: must be an integer"),
         ({"OTEL_BSP_MAX_QUEUE_SIZE": "0"}, "OTEL_BSP_MAX_QUEUE_SIZE: must be an integer >= 1"),
+        ({"OTEL_BSP_SCHEDULE_DELAY": "0"}, "OTEL_BSP_SCHEDULE_DELAY: must be a number of milli"),
+        ({"OTEL_BSP_EXPORT_TIMEOUT": "1.5"}, "OTEL_BSP_EXPORT_TIMEOUT: must be an integer"),
+        (
+            {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "0"},
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must be an integer >= 1",
+        ),
     ],
 )
 def test_from_env_errors_name_the_variable(env: dict[str, str], message: str) -> None:
@@ -241,3 +259,15 @@ def test_tracing_enabled_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     assert tracing_requested(_settings(), {}) is False  # explicit false beats an endpoint
     monkeypatch.setenv("TRACING_ENABLED", "true")
     assert tracing_requested(_settings(), {}) is True
+
+
+def test_every_variable_read_is_documented() -> None:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "app" / "tracing" / "config.py").read_text()
+    variables = set(re.findall(r'"(OTEL_[A-Z_]+)"', source))
+    assert "OTEL_BSP_EXPORT_TIMEOUT" in variables
+    text = (root / "docs" / "configuration.md").read_text()  # the full list of variables
+    assert [v for v in sorted(variables) if v not in text] == []

@@ -10,7 +10,8 @@ SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi", "gunicorn", "gunic
 # app writes its own access line with the route template instead (access.py).
 SERVER_ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access")
 # Chatty or leaky libraries, held at a floor whatever LOG_LEVEL says: SQLAlchemy's engine
-# logger prints statement parameters (names, emails) at INFO, httpx prints full URLs.
+# logger prints statement parameters (names, emails) at INFO, httpx prints full URLs,
+# OpenTelemetry's exporters repeat one outage many times.
 LIBRARY_FLOORS = {
     "sqlalchemy.engine": logging.WARNING,
     "sqlalchemy.pool": logging.WARNING,
@@ -20,6 +21,9 @@ LIBRARY_FLOORS = {
     "asyncio": logging.INFO,
     "multipart": logging.INFO,
     "python_multipart": logging.INFO,
+    # OTLP exporters log every retry and failed batch while a collector is down; the span
+    # processor logs the outage once and counts the spans (residency_tracing_spans_dropped_total).
+    "opentelemetry.exporter": logging.CRITICAL,
 }
 
 

@@ -39,6 +39,25 @@ def check_metrics_token(token: str | None) -> None:
         )
 
 
+def check_pushgateway_url(url: str | None) -> None:
+    if url is None:
+        return
+    try:
+        gateway_url(url)
+    except ValueError:
+        raise SettingsError(
+            "invalid configuration: PUSHGATEWAY_URL: must be HOST:PORT or an http(s):// URL"
+        ) from None
+
+
+def check_metrics_settings(settings: Settings) -> None:
+    """What install_metrics would refuse, checked without building anything (``serve`` runs
+    it before starting any server, so a bad value is one clean message, not a traceback)."""
+    if settings.metrics_enabled:
+        check_metrics_token(settings.metrics_token)
+        check_pushgateway_url(settings.pushgateway_url)
+
+
 def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:
     """Wire the metrics into ``app`` (see the module docstring); None when METRICS_ENABLED is
     false. Needs ``app.state.telemetry``, ``.database``, ``.startup`` and ``.shutdown``."""
@@ -47,7 +66,7 @@ def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:
     existing: AppMetrics | None = getattr(app.state, "metrics", None)
     if existing is not None:
         return existing
-    check_metrics_token(settings.metrics_token)
+    check_metrics_settings(settings)
     # _created series double every counter in the text format and Prometheus ignores them.
     disable_created_metrics()  # type: ignore[no-untyped-call]
     multiprocess_dir = multiprocess_directory()
@@ -82,12 +101,6 @@ def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:
     )
 
     if settings.pushgateway_url:
-        try:
-            gateway_url(settings.pushgateway_url)
-        except ValueError:
-            raise SettingsError(
-                "invalid configuration: PUSHGATEWAY_URL: must be HOST:PORT or an http(s):// URL"
-            ) from None
         exporter = PrometheusExporter(
             settings.pushgateway_url,
             settings.pushgateway_job,

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import func, select
 
 from app.core.metrics import catalog
@@ -39,7 +40,10 @@ class ScrapeRefresh:
         self.hooks = hooks
 
     async def __call__(self) -> None:
-        await asyncio.gather(*(self._run(name, hook) for name, hook in self.hooks.items()))
+        # A scrape is not a request: its queries would otherwise become a new root trace
+        # every scrape interval (the tasks below copy this context).
+        with suppress_instrumentation():
+            await asyncio.gather(*(self._run(name, hook) for name, hook in self.hooks.items()))
 
     async def _run(self, name: str, hook: Hook) -> None:
         try:

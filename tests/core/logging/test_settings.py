@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -103,3 +104,41 @@ async def test_a_full_log_disk_never_fails_a_request(
     captured = capfd.readouterr()
     assert captured.out.count('"logger":"app.access"') == 3  # stdout still has them
     assert captured.err.count("cannot write log lines") <= 1  # warned once, not per line
+
+
+async def test_rotation_settings_from_the_environment_reach_the_log_file(
+    monkeypatch: pytest.MonkeyPatch, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    log_file = tmp_path / "rotating" / "app.log"
+    database_url = make_settings().database_url
+    for name, value in {
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "test",
+        "LOG_FILE": str(log_file),
+        "LOG_MAX_FILE_SIZE": "1",  # MB
+        "LOG_BACKUP_COUNT": "2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(load_settings())  # what `serve` does: settings from the environment only
+
+    @app.get("/tests/bulky")
+    async def bulky() -> dict[str, bool]:
+        from app.core.logging import get_logger
+
+        parts = {f"part{i}": "x" * 8000 for i in range(18)}  # values are cut at 8 KiB each
+        get_logger("tests.bulky").info("bulky", **parts)
+        return {"ok": True}
+
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(30):  # about 4.5 MB of lines
+                assert (await client.get("/tests/bulky")).status_code == 200
+    finally:
+        await app.state.database.dispose()
+    files = sorted(p.name for p in log_file.parent.iterdir() if not p.name.startswith("."))
+    assert files == ["app.log", "app.log.1", "app.log.2"]  # LOG_BACKUP_COUNT backups, no more
+    for path in log_file.parent.glob("app.log*"):
+        assert 0 < path.stat().st_size <= MEGABYTE  # LOG_MAX_FILE_SIZE
+        lines = path.read_text().splitlines()
+        assert all(json.loads(line)["service"] == "residency-scheduler" for line in lines)

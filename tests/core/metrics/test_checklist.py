@@ -7,12 +7,17 @@ from pathlib import Path
 from app.auth.events import DataAccessed, RateLimitExceeded, SuspiciousActivity
 from app.cache.events import CacheLookup
 from app.compliance.events import ScheduleGenerated
+from app.core.metrics.catalog import CATALOG
 from app.core.metrics.checklist import CHECKLIST
+from app.core.metrics.spec import MetricSpec as CatalogSpec
 from app.events import publish
 from app.swaps.events import SwapTransitioned
 from app.swaps.models import SwapState
+from app.tracing import TracingConfig
+from app.tracing.setup import configure_process
 from tests.compliance.test_api import too_many_hours
 from tests.core.metrics.support import API, build_app, client_for, names, scrape, sign_in
+from tests.support.servers import free_port
 
 
 async def test_every_checklist_item_is_at_metrics(tmp_path: Path) -> None:
@@ -43,3 +48,32 @@ async def test_every_checklist_item_is_at_metrics(tmp_path: Path) -> None:
     assert missing == set()
     for line in text.splitlines():  # no personal data or raw paths in any label
         assert "canary" not in line and "/no-such-page" not in line and "r01" not in line
+
+
+def emitted(spec: CatalogSpec, present: set[str]) -> bool:
+    series = {spec.name}
+    if spec.kind == "histogram":
+        series = {spec.bucket, spec.count}
+    return bool(series & present)
+
+
+async def test_every_catalog_metric_is_emitted_by_the_running_app(tmp_path: Path) -> None:
+    """Not only the checklist's: the exporter's and tracing's own health metrics too, with
+    Pushgateway and tracing configured (neither is reachable: nothing needs to be sent)."""
+    closed = free_port()
+    app = await build_app(
+        tmp_path,
+        pushgateway_url=f"127.0.0.1:{closed}",
+        tracing_enabled=True,
+        jaeger_endpoint=f"127.0.0.1:{closed}",
+    )
+    try:
+        async with client_for(app) as client:
+            await client.get("/health")
+            publish(ScheduleGenerated("feasible", 3.2, 12))  # histograms show once observed
+            samples = await scrape(client)
+    finally:
+        await app.state.database.dispose()
+        configure_process(TracingConfig(enabled=False))  # tracing off again for later tests
+    present = names(samples)
+    assert [spec.name for spec in CATALOG if not emitted(spec, present)] == []

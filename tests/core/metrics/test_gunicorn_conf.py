@@ -58,6 +58,16 @@ def test_workers_write_no_access_log_of_their_own() -> None:
     assert gunicorn_conf.worker_class == "app.gunicorn_conf.Worker"
 
 
+def test_gunicorn_logs_through_the_app_pipeline_and_opens_no_control_socket() -> None:
+    from gunicorn.config import Config
+
+    config = Config()
+    for name in ("logger_class", "control_socket_disable", "worker_class", "accesslog"):
+        config.set(name, getattr(gunicorn_conf, name))
+    assert config.logger_class is gunicorn_conf.JsonLogger  # gunicorn resolves our class
+    assert config.control_socket_disable is True
+
+
 def test_serve_refuses_reload_with_several_workers(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
