@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 
 class DomainError(Exception):
@@ -48,6 +48,7 @@ async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
 
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+OUT_OF_RANGE_SQLSTATES = frozenset({"22003", "22008"})  # numeric / datetime field overflow
 
 
 def sqlstate_of(exc: DBAPIError) -> str | None:
@@ -58,14 +59,28 @@ def sqlstate_of(exc: DBAPIError) -> str | None:
     return code if isinstance(code, str) else None
 
 
+def _overflowed(exc: BaseException) -> bool:
+    """The driver refused a parameter the column type cannot hold (asyncpg raises it from an
+    OverflowError while encoding, e.g. an id beyond int4), somewhere in the cause chain."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
     # PostgreSQL aborted the transaction to break a deadlock or a serialization conflict with
     # a concurrent one: nothing was written, and the same request is likely to succeed again.
     assert isinstance(exc, DBAPIError)
     state = sqlstate_of(exc)
-    if isinstance(exc, DataError) or (state or "").startswith("22"):
-        # Class 22 "data exception" (or the driver refusing a parameter, e.g. an id beyond
-        # int4): a value the caller sent that the database cannot hold.
+    if state in OUT_OF_RANGE_SQLSTATES or _overflowed(exc):
+        # A value the caller sent that the column cannot hold, or the driver refusing such a
+        # parameter before sending it (asyncpg: an id beyond int4). Other data exceptions
+        # (division by zero…) are our bugs and stay 500.
         return await _out_of_range(_request, exc)
     if state not in RETRYABLE_SQLSTATES:
         raise exc  # a real fault: a 500, seen by the request telemetry like any other
