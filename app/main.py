@@ -26,7 +26,7 @@ from app.generation.jobs import GenerationJobs
 from app.security.install import install_security
 from app.tracing import install_tracing
 
-Shutdown = Callable[[], Awaitable[None]]
+LifecycleHook = Callable[[], Awaitable[None]]
 
 
 class SchedulerApp(FastAPI):
@@ -47,8 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     generation_jobs = GenerationJobs(database)
     telemetry = Telemetry()
-    startup: list[Shutdown] = []
-    shutdown: list[Shutdown] = [generation_jobs.close, database.dispose]
+    startup: list[LifecycleHook] = []
+    shutdown: list[LifecycleHook] = [generation_jobs.close, database.dispose]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.startup = startup  # async callables run at startup (e.g. background exporters)
     app.state.shutdown = shutdown  # async callables run at shutdown, in order
 
-    # --- observability wiring: logging, metrics, tracing (one line each) ---
+    # --- wiring: logging, security, metrics, tracing (each attaches itself to the app) ---
     install_logging(app, settings)  # first: every later install logs through it
     install_security(app, settings)  # auth, rate limits, active users, cache, audit
     install_metrics(app, settings)
