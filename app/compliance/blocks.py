@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind
 
-BLOCK_DAYS = 28
 DAY_SECONDS = 86_400
 _SECOND = timedelta(seconds=1)
 

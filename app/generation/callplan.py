@@ -21,8 +21,9 @@ from ortools.sat.python import cp_model
 
 from app.generation.solve import Outcome, SolutionHook, SolveLimits, solve
 from app.generation.teams import Team, block_teams
-from app.generation.timing import BLOCK_DAYS, conflicts
+from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ShiftKind
 
 SLACK = 2  # per-block call counts stay within this many of the resident's share

@@ -11,8 +11,9 @@ from app.generation.rotations import daily_need, plan_rotations
 from app.generation.shifts import TeamInputs, solve_team
 from app.generation.solve import SolveLimits
 from app.generation.teams import Team
-from app.generation.timing import BLOCK_DAYS, conflicts
+from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 
 _FEASIBLE = ("optimal", "feasible")
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from app.generation.program import REST
 from app.generation.rotations import staffed_count
-from app.generation.timing import BLOCK_DAYS, DAY, ShiftTiming
+from app.generation.timing import DAY, ShiftTiming
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ShiftKind
 
 WEEK_MINUTES = 80 * 60

@@ -17,12 +17,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.generation.timing import (
-    BLOCK_DAYS,
     ShiftTiming,
     crosses_block_edge,
     crosses_midnight_twice,
     reaches_day_after_next,
 )
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import EARLIEST_DAY, LATEST_DAY, ShiftKind
 
 DemoSize = Literal["small", "medium", "large"]

@@ -20,8 +20,9 @@ from ortools.sat.python import cp_model
 
 from app.generation.program import REST
 from app.generation.solve import Outcome, SolutionHook, SolveLimits, merge_outcomes, solve
-from app.generation.timing import BLOCK_DAYS, conflicts
+from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ShiftKind
 
 Relaxation = str  # "balance" | "consecutive" | "call_blocks" | "leave": rule families dropped

@@ -22,8 +22,9 @@ from app.generation.callplan import WEEK_MINUTES, call_shift
 from app.generation.program import WEEKDAYS
 from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
 from app.generation.teams import Team
-from app.generation.timing import BLOCK_DAYS, conflicts
+from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ShiftKind
 
 BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of preference points

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from app.schedules.file_format import ShiftKind
 
-BLOCK_DAYS = 28
 DAY = 24 * 60
 LONG_DUTY = 24 * 60  # a duty period this long needs REST_AFTER_LONG off afterwards
 REST_AFTER_LONG = 14 * 60

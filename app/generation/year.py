@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from app.generation.program import WEEKDAYS, Program, ResidentSpec
-from app.generation.timing import BLOCK_DAYS, ShiftTiming, crosses_block_edge
+from app.generation.timing import ShiftTiming, crosses_block_edge
+from app.schedules.calendar import BLOCK_DAYS
 
 
 @dataclass(frozen=True)

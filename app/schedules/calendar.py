@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-BLOCK_DAYS = 28
+BLOCK_DAYS = 28  # the one definition: validator, generator and stored years share it
 
 
 def block_bounds(start: date, end: date) -> list[tuple[int, date, date]]:
