@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -30,3 +31,16 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def page_of(read: type[R], rows: Sequence[Any], total: int, page: PageParams) -> Page[R]:
+    """A response page: ``rows`` converted to the ``read`` model, with the paging numbers."""
+    return Page[R](
+        items=[read.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.errors import InvalidInputError
-from app.api.pagination import Page
+from app.api.pagination import Page, page_of
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventRead
 from app.audit.service import audit_access
@@ -65,9 +65,4 @@ async def list_audit_events(
     await audit_access(
         session, actor_user_id=admin.user_id, resource_type="audit_log", action="list"
     )
-    return Page(
-        items=[AuditEventRead.model_validate(e) for e in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(AuditEventRead, items, total, page)

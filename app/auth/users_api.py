@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.errors import ConflictError
-from app.api.pagination import Page
+from app.api.pagination import Page, page_of
 from app.audit.service import audit_access, record_audit
 from app.auth import users
 from app.auth.dependencies import Admin
@@ -44,12 +44,7 @@ async def list_users(
 ) -> Page[UserRead]:
     items, total = await users.list_users(session, page, role=role)
     await audit_access(session, actor_user_id=admin.user_id, resource_type="user", action="list")
-    return Page(
-        items=[UserRead.model_validate(u) for u in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(UserRead, items, total, page)
 
 
 @router.get("/{user_id}", response_model=UserRead)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
-from app.api.pagination import Page
+from app.api.pagination import Page, page_of
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
 from app.auth.events import UserAction
@@ -43,12 +43,7 @@ async def list_people(
     await audit_access(
         session, actor_user_id=principal.user_id, resource_type="person", action="list"
     )
-    return Page(
-        items=[PersonRead.model_validate(p) for p in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(PersonRead, items, total, page)
 
 
 @router.post("", response_model=PersonRead, status_code=status.HTTP_201_CREATED)

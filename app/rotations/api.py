@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
-from app.api.pagination import Page
+from app.api.pagination import Page, page_of
 from app.api.params import id_filter
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
@@ -22,12 +22,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["rotations"])
 @router.get("/rotations", response_model=Page[RotationRead])
 async def list_rotations(session: DbSession, _: Reader, page: Pagination) -> Page[RotationRead]:
     items, total = await service.list_rotations(session, page)
-    return Page(
-        items=[RotationRead.model_validate(r) for r in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(RotationRead, items, total, page)
 
 
 @router.post("/rotations", response_model=RotationRead, status_code=status.HTTP_201_CREATED)
@@ -73,9 +68,4 @@ async def list_assignments(
         action="list",
         resource_id=person_id,
     )
-    return Page(
-        items=[AssignmentRead.model_validate(a) for a in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(AssignmentRead, items, total, page)

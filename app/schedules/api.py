@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
 from app.api.errors import InvalidInputError
-from app.api.pagination import Page
+from app.api.pagination import Page, page_of
 from app.api.params import id_filter
 from app.audit.service import audit_access, flag_suspicious
 from app.auth.dependencies import Editor, Principal, Reader
@@ -68,13 +68,7 @@ async def list_shifts(
         items, total = await shift_service.list_shifts(
             session, page, start=start, end=end, person_id=person_id, kind=kind
         )
-        result = Page[ShiftRead](
-            items=[ShiftRead.model_validate(s) for s in items],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
-        return result.model_dump(mode="json")
+        return page_of(ShiftRead, items, total, page).model_dump(mode="json")
 
     shifts = await security_of(request).cache.get_or_compute(
         session,
@@ -175,12 +169,7 @@ async def list_leave(
         session, page, start=start, end=end, person_id=person_id
     )
     await _audit_read(session, principal, "leave", "list", person_id)
-    return Page(
-        items=[LeaveRead.model_validate(v) for v in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(LeaveRead, items, total, page)
 
 
 @router.post("/leave", response_model=LeaveRead, status_code=status.HTTP_201_CREATED)

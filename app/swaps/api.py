@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from app.api import API_PREFIX
 from app.api.dependencies import DbSession, Pagination
-from app.api.pagination import Page
+from app.api.pagination import Page, page_of
 from app.audit.service import audit_access, record_audit
 from app.auth.dependencies import Editor, Principal, Reader, ResidentOnly, require_roles
 from app.auth.events import ResourceType, UserAction, UserActionKind
@@ -95,12 +95,7 @@ async def list_swaps(
         action="list",
         resource_id=person_id,
     )
-    return Page(
-        items=[SwapRead.model_validate(s) for s in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page_of(SwapRead, items, total, page)
 
 
 @router.get("/{swap_id}", response_model=SwapRead)
