@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
 from app.auth.cli import create_user
+from app.cli_support import fail, settings_or_exit, with_database
 from app.compliance.cli import validate
-from app.core.config import Settings, SettingsError, load_settings
+from app.core.config import Settings, SettingsError
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.generation.cli import generate
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
-
-T = TypeVar("T")
 
 cli = typer.Typer(
     name="residency-scheduler",
@@ -28,33 +26,6 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise fail(str(exc)) from None
-
-
-def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run ``work`` against the configured (migrated) database and close it afterwards."""
-    settings = settings_or_exit()
-
-    async def run() -> T:
-        await upgrade_database(settings.database_url)
-        database = Database(settings.database_url)
-        try:
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
 
 
 @cli.command()
@@ -66,18 +37,13 @@ def migrate() -> None:
 
 
 def check_observability(settings: Settings) -> None:
-    """Refuse, with one line naming the variable, what the app factory would refuse in every
-    worker (a traceback each) anyway: LOG_FILE, METRICS_TOKEN, PUSHGATEWAY_URL, OTEL_*. Also
-    makes this process's own lines JSON before a server starts."""
+    """Refuse, with one line, a LOG_FILE the app factory could not open in every worker (a
+    traceback each); every other variable was checked by ``Settings``. Also makes this
+    process's own lines JSON before a server starts."""
     from app.core.logging import configure_logging
-    from app.core.metrics.install import check_metrics_settings
-    from app.tracing import TracingConfig, tracing_requested
 
     try:
         configure_logging(settings)
-        check_metrics_settings(settings)
-        if tracing_requested(settings):
-            TracingConfig.from_env(settings)
     except SettingsError as exc:
         raise fail(str(exc)) from None
 
@@ -134,7 +100,7 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="Schedule file (JSON) to import")],
 ) -> None:
     """Replace the stored schedule for the file's period with the file (one transaction)."""
-    from app.api.errors import DomainError
+    from app.errors import DomainError
     from app.schedules.transfer import import_schedule
 
     try:
@@ -163,7 +129,7 @@ def export_command(
     with_names: Annotated[bool, typer.Option(help="Include residents' names")] = False,
 ) -> None:
     """Write the stored schedule (default: the active academic year) as a schedule file."""
-    from app.api.errors import DomainError
+    from app.errors import DomainError
     from app.schedules.transfer import export_schedule
 
     try:
@@ -204,7 +170,7 @@ def seed(
 
     Safe to re-run: an already seeded database is left as it is (unless --force).
     """
-    from app.api.errors import DomainError
+    from app.errors import DomainError
     from app.schedules.seed import (
         SeedError,
         ensure_demo_admin,
@@ -238,4 +204,7 @@ cli.command("create-user")(create_user)
 
 
 def main() -> None:
+    from app.core.logging.config import use_default_logging
+
+    use_default_logging()  # until a command configures logging from the settings
     cli()

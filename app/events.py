@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,17 @@ class EventBus:
         if handler in handlers:
             handlers.remove(handler)
 
+    @contextmanager
+    def subscribed(self, handlers: Mapping[type, Handler]) -> Iterator[None]:
+        """Subscribe ``handlers`` (by event type) for the duration of the ``with`` block."""
+        for event_type, handler in handlers.items():
+            self.subscribe(event_type, handler)
+        try:
+            yield
+        finally:
+            for event_type, handler in handlers.items():
+                self.unsubscribe(event_type, handler)
+
     def publish(self, event: object) -> None:
         for handler in self._handlers.get(type(event), ()):
             try:
@@ -41,7 +53,7 @@ class EventBus:
 
 
 bus = EventBus()
-"""The process-wide bus; ``create_app()`` subscribes the metrics to it."""
+"""The process-wide bus; each app's lifespan subscribes its metrics to it."""
 
 
 def publish(event: object) -> None:

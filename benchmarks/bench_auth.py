@@ -28,23 +28,10 @@ from app.auth.dependencies import current_principal
 from app.auth.models import Role
 from app.auth.passwords import hasher
 from app.core.config import Settings
-from app.db.engine import Database
-from app.security.install import SecurityServices, build_security
+from app.services import Services, build_services
 
 SECRET = "benchmark-secret-0123456789abcdef-0123"
 ROUNDS = 5
-
-
-class _App:
-    def __init__(self, security: SecurityServices) -> None:
-        self.state = type("State", (), {"security": security})()
-
-
-class _Request:
-    """Just enough of a Starlette request for ``current_principal``."""
-
-    def __init__(self, security: SecurityServices) -> None:
-        self.app = _App(security)
 
 
 async def per_call(work: Callable[[], Awaitable[Any]], n: int) -> float:
@@ -58,10 +45,9 @@ async def per_call(work: Callable[[], Awaitable[Any]], n: int) -> float:
     return statistics.median(samples)
 
 
-async def measure(label: str, security: SecurityServices, n: int) -> list[tuple[str, float]]:
+async def measure(label: str, security: Services, n: int) -> list[tuple[str, float]]:
     token = security.tokens.issue(1, Role.FACULTY)
     credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
-    request = _Request(security)
     users = iter(range(10**9))
 
     async def bare_decode() -> None:
@@ -77,7 +63,9 @@ async def measure(label: str, security: SecurityServices, n: int) -> list[tuple[
         await security.limiter.hit("api", str(next(users) % 1000))  # stay under the limit
 
     async def principal() -> None:
-        await current_principal(request, credentials)  # type: ignore[arg-type]
+        await current_principal(
+            credentials, security.tokens, security.active_users, security.limiter
+        )
 
     return [
         ("PyJWT `jwt.decode` alone (floor)", await per_call(bare_decode, n)),
@@ -95,7 +83,7 @@ async def main() -> None:
         "jwt_secret": SECRET,
         "rate_limit_api": "1000000/minute",
     }
-    memory = build_security(Settings(**base), Database(base["database_url"]))
+    memory = build_services(Settings(**base))
     rows += await measure("in process", memory, 5000)
 
     try:
@@ -103,7 +91,7 @@ async def main() -> None:
 
         with redis_server() as server:
             settings = Settings(**base, redis_url=server.url)
-            remote = build_security(settings, Database(base["database_url"]))
+            remote = build_services(settings)
             rows += [r for r in await measure("Redis", remote, 1000) if "Redis" in r[0]]
             assert remote.redis is not None
             await remote.redis.aclose()

@@ -49,7 +49,7 @@ async def populated_app(statuses: int) -> tuple[object, int]:
                     duration = random.lognormvariate(-4, 1.2)  # ~20 ms median, long tail
                     http.begin(method.upper())
                     http.end(RequestInfo(method.upper(), path, status, duration, "r" * 8), None)
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
     return app, routes
 
 
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--statuses", type=int, default=3, choices=range(1, 6))
     args = parser.parse_args()
     app, routes = asyncio.run(populated_app(args.statuses))
-    source = app.state.metrics.exposition  # type: ignore[attr-defined]
+    source = app.state.services.metrics.metrics.exposition  # type: ignore[attr-defined]
     text, _ = render(source, "", "")
     series = sum(1 for line in text.decode().splitlines() if line and not line.startswith("#"))
     sys.stdout.write(

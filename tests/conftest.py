@@ -17,6 +17,7 @@ from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.main import create_app
 from tests.helpers import api_client, create_person_row, signed_in_headers
+from tests.support.lifespan import start, stop
 
 pytest_plugins = ["tests.support.fixtures"]
 
@@ -66,9 +67,10 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+    """The app as a server runs it: its lifespan started before the test, ended after."""
+    application = await start(create_app(settings))
     yield application
-    await application.state.database.dispose()
+    await stop(application)
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ async def create_user(
     password: str = PASSWORD,
 ) -> int:
     role = Role(role)
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         user = User(
             username=username or f"{role.value}-{next(_user_numbers)}",
             password_hash=_cheap_hasher.hash(password),
@@ -96,7 +96,7 @@ async def create_user(
 def bearer(
     app: FastAPI, user_id: int, role: Role | str, person_id: int | None = None
 ) -> dict[str, str]:
-    token = app.state.security.tokens.issue(user_id, Role(role), person_id)
+    token = app.state.services.tokens.issue(user_id, Role(role), person_id)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -118,7 +118,7 @@ def api_client(
 
 async def create_person_row(app: FastAPI, code: str, pgy: int = 1) -> int:
     """A resident created directly in the database (no API call, no audit row)."""
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         person = Person(code=code, kind=PersonKind.RESIDENT, pgy=pgy)
         session.add(person)
         await session.flush()

@@ -1,37 +1,12 @@
-"""Domain errors and the HTTP answers they map to: never a 500 for a caller's mistake."""
+"""The HTTP answers domain and database errors map to: never a 500 for a caller's mistake."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-
-class DomainError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra
-
-
-class NotFoundError(DomainError):
-    status_code = 404
-
-
-class ConflictError(DomainError):
-    status_code = 409
-
-
-class InvalidInputError(DomainError):
-    status_code = 422
-
-
-class ForbiddenError(DomainError):
-    status_code = 403
+from app.errors import DomainError
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:

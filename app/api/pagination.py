@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from app.db.base import MAX_ID
-
-
-class PageParams(BaseModel):
-    limit: int
-    offset: int
+from app.db.queries import PageParams
 
 
 def page_params(
@@ -22,6 +18,8 @@ def page_params(
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
+
+Pagination = Annotated[PageParams, Depends(page_params)]
 
 T = TypeVar("T")
 

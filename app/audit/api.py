@@ -12,14 +12,14 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession, Pagination
-from app.api.errors import InvalidInputError
-from app.api.pagination import Page, page_of
+from app.api.pagination import Page, Pagination, page_of
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventRead
 from app.audit.service import audit_access
 from app.auth.dependencies import Admin
 from app.db.queries import fetch_page
+from app.errors import InvalidInputError
+from app.services import DbSession
 
 router = APIRouter(prefix=f"{API_PREFIX}/audit-events", tags=["audit"])
 

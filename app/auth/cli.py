@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from app.api.errors import DomainError
 from app.auth.models import Role
 from app.auth.schemas import UserCreate
+from app.cli_support import fail, with_database
 from app.db.engine import Database
+from app.errors import DomainError
 
 
 def _password(from_stdin: bool) -> str:
@@ -33,7 +34,6 @@ def create_user(
 ) -> None:
     """Create a user account (argon2id-hashed password; prompted for unless --password-stdin)."""
     from app.auth import users
-    from app.cli import fail, with_database
 
     try:
         data = UserCreate(

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.errors import ForbiddenError
-from app.auth.http import security_of, too_many, unauthorized
+from app.auth.http import too_many, unauthorized
 from app.auth.models import Role
 from app.auth.resources import resource_type_of
 from app.auth.tokens import TokenError
 from app.core.context import user_id_var
+from app.errors import ForbiddenError
 from app.security.ratelimit import RateLimited
+from app.services import ActiveUsersDep, AuditDep, LimiterDep, TokensDep
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,22 @@ bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def current_principal(request: Request, credentials: Credentials) -> Principal:
-    security = security_of(request)
+async def current_principal(
+    credentials: Credentials,
+    tokens: TokensDep,
+    active_users: ActiveUsersDep,
+    limiter: LimiterDep,
+) -> Principal:
     if credentials is None:
         raise unauthorized("missing_token")
     try:
-        claims = security.tokens.decode(credentials.credentials)
+        claims = tokens.decode(credentials.credentials)
     except TokenError as exc:
         raise unauthorized(exc.reason) from None
     user_id_var.set(claims.user_id)
-    await security.active_users.seen(claims.user_id)
+    await active_users.seen(claims.user_id)
     try:
-        await security.limiter.hit("api", str(claims.user_id))
+        await limiter.hit("api", str(claims.user_id))
     except RateLimited as exc:
         raise too_many(exc.retry_after, "API rate limit exceeded; slow down") from None
     return Principal(user_id=claims.user_id, role=claims.role, person_id=claims.person_id)
@@ -61,9 +66,9 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     """A dependency that admits only the given roles (admins are always admitted)."""
     allowed = frozenset(roles) | {Role.ADMIN}
 
-    async def check(request: Request, principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, audit: AuditDep, principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
-            await security_of(request).audit.denied(
+            await audit.denied(
                 actor_user_id=principal.user_id, resource_type=resource_type_of(request)
             )
             raise ForbiddenError(f"role {principal.role.value!r} may not do this")

@@ -3,25 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, status
 
 from app.auth.events import AuthenticationFailed, FailureReason
 from app.events import publish
-
-if TYPE_CHECKING:
-    from app.security.install import SecurityServices
 
 _MESSAGES: dict[FailureReason, str] = {
     "missing_token": "not authenticated: send Authorization: Bearer <access token>",
     "expired_token": "the token has expired; refresh it or sign in again",
 }
-
-
-def security_of(request: Request) -> SecurityServices:
-    services: SecurityServices = request.app.state.security
-    return services
 
 
 def unauthorized(reason: FailureReason, message: str | None = None) -> HTTPException:

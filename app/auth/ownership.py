@@ -6,19 +6,19 @@ suspicious activity (``cross_resident_access``).
 
 from __future__ import annotations
 
-from fastapi import Request
-
-from app.api.errors import ForbiddenError
+from app.audit.service import SecurityAudit
 from app.auth.dependencies import Principal
 from app.auth.events import ResourceType
-from app.auth.http import security_of
 from app.auth.models import Role
+from app.errors import ForbiddenError
 
 
 async def refuse_cross_access(
-    request: Request, principal: Principal, resource_type: ResourceType, resource_id: int | None
+    audit: SecurityAudit,
+    principal: Principal,
+    resource_type: ResourceType,
+    resource_id: int | None,
 ) -> ForbiddenError:
-    audit = security_of(request).audit
     await audit.denied(
         actor_user_id=principal.user_id, resource_type=resource_type, resource_id=resource_id
     )
@@ -32,17 +32,15 @@ async def refuse_cross_access(
 
 
 async def refuse_unlinked(
-    request: Request, principal: Principal, resource_type: ResourceType
+    audit: SecurityAudit, principal: Principal, resource_type: ResourceType
 ) -> ForbiddenError:
     """A resident-only action by an account without a linked resident record: 403, audited."""
-    await security_of(request).audit.denied(
-        actor_user_id=principal.user_id, resource_type=resource_type
-    )
+    await audit.denied(actor_user_id=principal.user_id, resource_type=resource_type)
     return ForbiddenError("this account is not linked to a resident")
 
 
 async def own_person_filter(
-    request: Request,
+    audit: SecurityAudit,
     principal: Principal,
     person_id: int | None,
     resource_type: ResourceType,
@@ -52,14 +50,14 @@ async def own_person_filter(
     if principal.role != Role.RESIDENT:
         return person_id
     if principal.person_id is None:
-        raise await refuse_unlinked(request, principal, resource_type)
+        raise await refuse_unlinked(audit, principal, resource_type)
     if person_id is not None and person_id != principal.person_id:
-        raise await refuse_cross_access(request, principal, resource_type, person_id)
+        raise await refuse_cross_access(audit, principal, resource_type, person_id)
     return principal.person_id
 
 
 async def ensure_owner(
-    request: Request,
+    audit: SecurityAudit,
     principal: Principal,
     owner_person_id: int,
     resource_type: ResourceType,
@@ -69,4 +67,4 @@ async def ensure_owner(
     if principal.role != Role.RESIDENT:
         return
     if principal.person_id is None or owner_person_id != principal.person_id:
-        raise await refuse_cross_access(request, principal, resource_type, resource_id)
+        raise await refuse_cross_access(audit, principal, resource_type, resource_id)

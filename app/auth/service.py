@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record_audit
+from app.audit.service import SecurityAudit, record_audit
 from app.auth import refresh as refresh_tokens
 from app.auth.events import FailureReason, UserAction
 from app.auth.models import User
 from app.auth.passwords import burn_verification, hash_password, needs_rehash, verify_password
 from app.auth.schemas import TokenPair
+from app.auth.tokens import AccessTokens
 from app.db.engine import Database
 from app.events import publish
-from app.security.clock import as_utc_naive, from_utc_naive
-from app.security.install import SecurityServices
+from app.security.clock import Clock, as_utc_naive, from_utc_naive
+from app.security.lockout import FailureStore, LockoutPolicy
 
 
 class SignInRefused(Exception):
@@ -44,133 +45,140 @@ class _Attempt:
     count_for_ip: bool = True
 
 
-async def _tokens(
-    session: AsyncSession, security: SecurityServices, user: User, family: str | None
-) -> TokenPair:
-    now = security.clock()
-    access = security.tokens.issue(user.id, user.role, user.person_id)
-    refresh = await refresh_tokens.issue(
-        session, user.id, now=now, lifetime=security.refresh_lifetime, family_id=family
-    )
-    return TokenPair(
-        access_token=access,
-        refresh_token=refresh,
-        expires_in=int(security.tokens.lifetime),
-        refresh_expires_in=int(security.refresh_lifetime),
-    )
+@dataclass(frozen=True)
+class SignIn:
+    """What sign-in, refresh and sign-out need: the clock, the token issuer, the lockout
+    policy and per-IP failure counts, and the security audit."""
 
+    database: Database
+    clock: Clock
+    tokens: AccessTokens
+    refresh_lifetime: float
+    lockout: LockoutPolicy
+    ip_failures: FailureStore
+    audit: SecurityAudit
 
-async def _attempt(
-    session: AsyncSession, security: SecurityServices, username: str, password: str
-) -> _Attempt:
-    now = security.clock()
-    user = await session.scalar(select(User).where(User.username == username).with_for_update())
-    if user is None:
-        await burn_verification(password)
-        return _Attempt(reason="unknown_user")
-    if user.locked_until is not None and from_utc_naive(user.locked_until) > now:
-        wait = from_utc_naive(user.locked_until) - now
-        return _Attempt(reason="locked", retry_after=wait, count_for_ip=False)
-    if not await verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        seconds = security.lockout.lock_seconds(user.failed_logins)
-        if seconds is not None:  # whole seconds: exact in the column and in Retry-After
-            user.locked_until = as_utc_naive(math.ceil(now + seconds))
-        await record_audit(
-            session, action="login_failed", resource_type="user", resource_id=user.id
+    async def _tokens(self, session: AsyncSession, user: User, family: str | None) -> TokenPair:
+        now = self.clock()
+        access = self.tokens.issue(user.id, user.role, user.person_id)
+        refresh = await refresh_tokens.issue(
+            session, user.id, now=now, lifetime=self.refresh_lifetime, family_id=family
         )
-        return _Attempt(reason="bad_password", account_locked=user.id if seconds else None)
-    if not user.active:
-        return _Attempt(reason="inactive", count_for_ip=False)
-    user.failed_logins, user.locked_until = 0, None
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(password)
-    await refresh_tokens.forget_expired(session, user.id, now=now)
-    await record_audit(
-        session, action="login", resource_type="user", resource_id=user.id, actor_user_id=user.id
-    )
-    return _Attempt(pair=await _tokens(session, security, user, None))
-
-
-async def login(
-    database: Database, security: SecurityServices, username: str, password: str, ip: str
-) -> TokenPair:
-    """Tokens for a correct password; :class:`SignInRefused` otherwise. The caller has
-    already applied the per-IP rate limit."""
-    ip_key = f"ip:{ip}"
-    ip_locked = await security.ip_failures.locked_until(ip_key, security.clock())
-    if ip_locked is not None:
-        raise SignInRefused("locked", ip_locked - security.clock())
-    async with database.session() as session:
-        attempt = await _attempt(session, security, username, password)
-    if attempt.pair is not None:
-        publish(UserAction(action="login"))
-        return attempt.pair
-    assert attempt.reason is not None
-    if attempt.account_locked is not None:
-        await security.audit.suspicious(
-            "brute_force",
-            actor_user_id=None,
-            resource_type="user",
-            resource_id=attempt.account_locked,
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(self.tokens.lifetime),
+            refresh_expires_in=int(self.refresh_lifetime),
         )
-    if attempt.count_for_ip:
-        outcome = await security.ip_failures.fail(ip_key, security.clock())
-        if outcome.locked_until is not None:
-            await security.audit.suspicious("brute_force", actor_user_id=None, resource_type="ip")
-    raise SignInRefused(attempt.reason, attempt.retry_after)
 
-
-async def refresh(database: Database, security: SecurityServices, token: str) -> TokenPair:
-    """Rotate ``token`` into a new pair; a reused token revokes its family (and is reported
-    as suspicious activity)."""
-    problem: refresh_tokens.RefreshError | None = None
-    pair: TokenPair | None = None
-    inactive = False
-    async with database.session() as session:
-        try:
-            consumed = await refresh_tokens.consume(session, token, now=security.clock())
-        except refresh_tokens.RefreshError as exc:
-            problem = exc
-        else:
-            user = await session.get(User, consumed.user_id)
-            if user is None or not user.active:
-                await refresh_tokens.revoke_family(
-                    session, consumed.family_id, now=security.clock()
-                )
-                inactive = True
-            else:
-                pair = await _tokens(session, security, user, consumed.family_id)
-    if pair is not None:
-        publish(UserAction(action="refresh"))
-        return pair
-    if inactive:
-        raise SignInRefused("inactive")
-    assert problem is not None
-    if problem.problem == "reused":
-        await security.audit.suspicious(
-            "refresh_token_reuse",
-            actor_user_id=problem.user_id,
-            resource_type="user",
-            resource_id=problem.user_id,
-        )
-        raise SignInRefused("refresh_reuse")
-    reason: FailureReason = "expired_token" if problem.problem == "expired" else "invalid_token"
-    raise SignInRefused(reason)
-
-
-async def logout(database: Database, security: SecurityServices, token: str) -> None:
-    """Revoke the sign-in ``token`` belongs to. Unknown tokens are ignored (no oracle)."""
-    async with database.session() as session:
-        row = await refresh_tokens.family_of(session, token)
-        if row is None:
-            return
-        await refresh_tokens.revoke_family(session, row.family_id, now=security.clock())
+    async def _attempt(self, session: AsyncSession, username: str, password: str) -> _Attempt:
+        now = self.clock()
+        user = await session.scalar(select(User).where(User.username == username).with_for_update())
+        if user is None:
+            await burn_verification(password)
+            return _Attempt(reason="unknown_user")
+        if user.locked_until is not None and from_utc_naive(user.locked_until) > now:
+            wait = from_utc_naive(user.locked_until) - now
+            return _Attempt(reason="locked", retry_after=wait, count_for_ip=False)
+        if not await verify_password(user.password_hash, password):
+            user.failed_logins += 1
+            seconds = self.lockout.lock_seconds(user.failed_logins)
+            if seconds is not None:  # whole seconds: exact in the column and in Retry-After
+                user.locked_until = as_utc_naive(math.ceil(now + seconds))
+            await record_audit(
+                session, action="login_failed", resource_type="user", resource_id=user.id
+            )
+            return _Attempt(reason="bad_password", account_locked=user.id if seconds else None)
+        if not user.active:
+            return _Attempt(reason="inactive", count_for_ip=False)
+        user.failed_logins, user.locked_until = 0, None
+        if needs_rehash(user.password_hash):
+            user.password_hash = await hash_password(password)
+        await refresh_tokens.forget_expired(session, user.id, now=now)
         await record_audit(
             session,
-            action="logout",
+            action="login",
             resource_type="user",
-            resource_id=row.user_id,
-            actor_user_id=row.user_id,
+            resource_id=user.id,
+            actor_user_id=user.id,
         )
-    publish(UserAction(action="logout"))
+        return _Attempt(pair=await self._tokens(session, user, None))
+
+    async def login(self, username: str, password: str, ip: str) -> TokenPair:
+        """Tokens for a correct password; :class:`SignInRefused` otherwise. The caller has
+        already applied the per-IP rate limit."""
+        ip_key = f"ip:{ip}"
+        ip_locked = await self.ip_failures.locked_until(ip_key, self.clock())
+        if ip_locked is not None:
+            raise SignInRefused("locked", ip_locked - self.clock())
+        async with self.database.session() as session:
+            attempt = await self._attempt(session, username, password)
+        if attempt.pair is not None:
+            publish(UserAction(action="login"))
+            return attempt.pair
+        assert attempt.reason is not None
+        if attempt.account_locked is not None:
+            await self.audit.suspicious(
+                "brute_force",
+                actor_user_id=None,
+                resource_type="user",
+                resource_id=attempt.account_locked,
+            )
+        if attempt.count_for_ip:
+            outcome = await self.ip_failures.fail(ip_key, self.clock())
+            if outcome.locked_until is not None:
+                await self.audit.suspicious("brute_force", actor_user_id=None, resource_type="ip")
+        raise SignInRefused(attempt.reason, attempt.retry_after)
+
+    async def refresh(self, token: str) -> TokenPair:
+        """Rotate ``token`` into a new pair; a reused token revokes its family (and is reported
+        as suspicious activity)."""
+        problem: refresh_tokens.RefreshError | None = None
+        pair: TokenPair | None = None
+        inactive = False
+        async with self.database.session() as session:
+            try:
+                consumed = await refresh_tokens.consume(session, token, now=self.clock())
+            except refresh_tokens.RefreshError as exc:
+                problem = exc
+            else:
+                user = await session.get(User, consumed.user_id)
+                if user is None or not user.active:
+                    await refresh_tokens.revoke_family(
+                        session, consumed.family_id, now=self.clock()
+                    )
+                    inactive = True
+                else:
+                    pair = await self._tokens(session, user, consumed.family_id)
+        if pair is not None:
+            publish(UserAction(action="refresh"))
+            return pair
+        if inactive:
+            raise SignInRefused("inactive")
+        assert problem is not None
+        if problem.problem == "reused":
+            await self.audit.suspicious(
+                "refresh_token_reuse",
+                actor_user_id=problem.user_id,
+                resource_type="user",
+                resource_id=problem.user_id,
+            )
+            raise SignInRefused("refresh_reuse")
+        reason: FailureReason = "expired_token" if problem.problem == "expired" else "invalid_token"
+        raise SignInRefused(reason)
+
+    async def logout(self, token: str) -> None:
+        """Revoke the sign-in ``token`` belongs to. Unknown tokens are ignored (no oracle)."""
+        async with self.database.session() as session:
+            row = await refresh_tokens.family_of(session, token)
+            if row is None:
+                return
+            await refresh_tokens.revoke_family(session, row.family_id, now=self.clock())
+            await record_audit(
+                session,
+                action="logout",
+                resource_type="user",
+                resource_id=row.user_id,
+                actor_user_id=row.user_id,
+            )
+        publish(UserAction(action="logout"))

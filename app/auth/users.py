@@ -5,13 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError, InvalidInputError
-from app.api.pagination import PageParams
 from app.auth import refresh as refresh_tokens
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
 from app.auth.schemas import UserCreate, UserUpdate
-from app.db.queries import fetch_page, get_or_404
+from app.db.queries import PageParams, fetch_page, get_or_404
+from app.errors import ConflictError, InvalidInputError
 from app.people.models import Person, PersonKind
 from app.security.clock import system_clock
 

@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession, Pagination
-from app.api.errors import ConflictError
-from app.api.pagination import Page, page_of
+from app.api.pagination import Page, Pagination, page_of
 from app.audit.service import audit_access, record_audit
 from app.auth import users
 from app.auth.dependencies import Admin
 from app.auth.events import UserAction
 from app.auth.models import Role
 from app.auth.schemas import UserCreate, UserRead, UserUpdate
+from app.errors import ConflictError
 from app.events import publish
+from app.services import DbSession
 
 router = APIRouter(prefix=f"{API_PREFIX}/users", tags=["users"])
 

@@ -2,7 +2,8 @@
 
 from app.compliance.blocks import Block, WindowTotals, leave_days_by_resident, make_blocks
 from app.compliance.duty_periods import DutyPeriod, Gap, duty_gaps, merge_duty_periods
-from app.compliance.report import ComplianceReport, Severity, Violation
+from app.compliance.events import Severity
+from app.compliance.report import ComplianceReport, Violation
 from app.compliance.rules import AVERAGED_RULES, RULES, Rule
 from app.compliance.table import report_table
 from app.compliance.validator import validate_schedule

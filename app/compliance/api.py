@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession
-from app.api.errors import InvalidInputError
 from app.api.params import id_filter
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
-from app.auth.http import security_of
 from app.auth.ownership import own_person_filter
 from app.compliance import service
 from app.compliance.schemas import OverrideRead, ReportRead
+from app.errors import InvalidInputError
 from app.schedules.file_format import ScheduleFileError, parse_schedule
+from app.services import AuditDep, CacheDep, DbSession
 
 router = APIRouter(prefix=f"{API_PREFIX}/compliance", tags=["compliance"])
 
@@ -44,7 +43,8 @@ async def validate_upload(
 
 @router.get("/report", response_model=ReportRead)
 async def stored_report(
-    request: Request,
+    audit: AuditDep,
+    cache: CacheDep,
     session: DbSession,
     principal: Reader,
     start: Annotated[date | None, Query(description="First day (inclusive)")] = None,
@@ -55,7 +55,7 @@ async def stored_report(
     """The active academic year's stored schedule against the ACGME rules, limited to the
     blocks touching [start, end] and to one resident when asked (residents: themselves only).
     Cached until the schedule next changes."""
-    person_id = await own_person_filter(request, principal, person_id, "compliance_report")
+    person_id = await own_person_filter(audit, principal, person_id, "compliance_report")
 
     async def compute() -> dict[str, Any]:
         report = await service.stored_report(
@@ -63,7 +63,7 @@ async def stored_report(
         )
         return report.to_json_dict()
 
-    report = await security_of(request).cache.get_or_compute(
+    report = await cache.get_or_compute(
         session,
         "compliance_report",
         compute,

@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from app.cli_support import fail
 from app.compliance.table import report_table
 from app.compliance.validator import validate_schedule
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
 
 EXIT_VALID = 0
 EXIT_VIOLATIONS = 1
-EXIT_BAD_INPUT = 2
 
 
 class OutputFormat(StrEnum):
@@ -37,12 +37,10 @@ def validate(
     try:
         schedule = load_schedule_file(file)
     except ScheduleFileError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(str(exc)) from None
     except (UnicodeDecodeError, RecursionError):
         # file_format lets these escape json.loads; they are bad input all the same
-        typer.echo(f"error: {file}: not a valid JSON document", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(f"{file}: not a valid JSON document") from None
     report = validate_schedule(schedule, strict=strict)
     if format is OutputFormat.TABLE:
         console = Console()

@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
-
-class Severity(StrEnum):
-    VIOLATION = "violation"
-    WARNING = "warning"
+from app.compliance.events import Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,14 @@ from datetime import date, datetime, timedelta
 
 from app.compliance.blocks import WindowTotals
 from app.compliance.duty_periods import DutyPeriod, Gap
-from app.compliance.report import Severity, Violation
+from app.compliance.events import (
+    AVERAGED_RULE_IDS,
+    RuleId,
+    Severity,
+    rolling_rule_id,
+    rule_severity,
+)
+from app.compliance.report import Violation
 from app.schedules.file_format import ResidentEntry, ShiftKind
 
 HOUR = 3600
@@ -38,7 +45,7 @@ class Rule:
 
     def rolling(self) -> Rule:
         """The strict-mode variant over rolling 28-day windows: a warning, never a violation."""
-        return Rule(f"{self.id}_rolling", self.section, Severity.WARNING)
+        return Rule(rolling_rule_id(self.id), self.section, Severity.WARNING)
 
     def record(
         self,
@@ -64,13 +71,17 @@ class Rule:
         )
 
 
-HOURS_80_WEEKLY = Rule("hours_80_weekly", "6.20 (VI.F.1)", Severity.VIOLATION)
-REST_AFTER_24H_CALL = Rule("rest_after_24h_call", "6.21.a (VI.F.2.b)", Severity.VIOLATION)
-ONE_DAY_OFF_IN_7 = Rule("one_day_off_in_7", "6.21.b (VI.F.2.c)", Severity.VIOLATION)
-MAX_CONTINUOUS_24_4 = Rule("max_continuous_24_4", "6.22 (VI.F.3.a)", Severity.VIOLATION)
-IN_HOUSE_CALL_Q3 = Rule("in_house_call_q3", "6.27 (VI.F.7)", Severity.VIOLATION)
-PGY1_MOONLIGHTING = Rule("pgy1_moonlighting", "6.25.b (VI.F.5.c)", Severity.VIOLATION)
-REST_BETWEEN_SHIFTS_8H = Rule("rest_between_shifts_8h", "6.21 (VI.F.2.a)", Severity.WARNING)
+def _rule(rule_id: RuleId, section: str) -> Rule:
+    return Rule(rule_id.value, section, rule_severity(rule_id))
+
+
+HOURS_80_WEEKLY = _rule(RuleId.HOURS_80_WEEKLY, "6.20 (VI.F.1)")
+REST_AFTER_24H_CALL = _rule(RuleId.REST_AFTER_24H_CALL, "6.21.a (VI.F.2.b)")
+ONE_DAY_OFF_IN_7 = _rule(RuleId.ONE_DAY_OFF_IN_7, "6.21.b (VI.F.2.c)")
+MAX_CONTINUOUS_24_4 = _rule(RuleId.MAX_CONTINUOUS_24_4, "6.22 (VI.F.3.a)")
+IN_HOUSE_CALL_Q3 = _rule(RuleId.IN_HOUSE_CALL_Q3, "6.27 (VI.F.7)")
+PGY1_MOONLIGHTING = _rule(RuleId.PGY1_MOONLIGHTING, "6.25.b (VI.F.5.c)")
+REST_BETWEEN_SHIFTS_8H = _rule(RuleId.REST_BETWEEN_SHIFTS_8H, "6.21 (VI.F.2.a)")
 
 RULES: tuple[Rule, ...] = (
     HOURS_80_WEEKLY,
@@ -81,7 +92,7 @@ RULES: tuple[Rule, ...] = (
     PGY1_MOONLIGHTING,
     REST_BETWEEN_SHIFTS_8H,
 )
-AVERAGED_RULES: tuple[Rule, ...] = (HOURS_80_WEEKLY, ONE_DAY_OFF_IN_7, IN_HOUSE_CALL_Q3)
+AVERAGED_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.id in AVERAGED_RULE_IDS)
 
 
 def _duration(seconds: float) -> str:

@@ -14,11 +14,11 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError, InvalidInputError, NotFoundError
 from app.audit.service import record_audit
-from app.compliance.events import OverrideRecorded, ScheduleValidated, ValidationSource
-from app.compliance.report import ComplianceReport, Severity, Violation
+from app.compliance.events import OverrideRecorded, ScheduleValidated, Severity, ValidationSource
+from app.compliance.report import ComplianceReport, Violation
 from app.compliance.validator import validate_schedule
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.events import publish
 from app.schedules.calendar import block_bounds
 from app.schedules.file_format import ScheduleFile

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from app.compliance.report import ComplianceReport, Severity
+from app.compliance.events import Severity
+from app.compliance.report import ComplianceReport
 
 
 def report_table(report: ComplianceReport) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from app.compliance import rules
+import app.compliance.rules as rules
 from app.compliance.blocks import (
     ResidentLedger,
     block_number,

@@ -6,14 +6,34 @@ with a message naming the variable and what it accepts.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.metrics.pushgateway import gateway_url
+from app.core.otlp_endpoints import OtlpProtocol, resolve_otlp, validate_endpoint
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/residency.db"
 MIN_JWT_SECRET = 32
+MIN_METRICS_TOKEN = 16
+_BEARER = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 b64token: travels in a header as is
+_STRIPPED = frozenset({"otel_service_name", "jaeger_endpoint", "otel_exporter_otlp_endpoint"})
+
+Sampler = Literal[
+    "always_on", "parentbased_always_on", "always_off", "parentbased_always_off",
+    "traceidratio", "parentbased_traceidratio",
+]  # fmt: skip
+SAMPLERS: dict[str, float | None] = {
+    "always_on": 1.0,
+    "parentbased_always_on": 1.0,
+    "always_off": 0.0,
+    "parentbased_always_off": 0.0,
+    "traceidratio": None,  # the rate comes from OTEL_TRACES_SAMPLER_ARG
+    "parentbased_traceidratio": None,
+}
 
 
 class SettingsError(ValueError):
@@ -62,10 +82,27 @@ class Settings(BaseSettings):
     pushgateway_job: str = Field(default="residency-scheduler", min_length=1, max_length=128)
     pushgateway_interval: float = Field(default=60.0, gt=0, le=86_400)
 
-    # Tracing: OpenTelemetry's own OTEL_* variables are honoured too (docs/observability.md)
+    # prometheus_client's own variable: several workers share metrics through this directory
+    # (``serve --workers N`` sets it; docs/metrics.md)
+    prometheus_multiproc_dir: str | None = None
+
+    # Tracing (docs/tracing.md): the app's switches, and OpenTelemetry's standard OTEL_*
+    # variables, which win over the app's settings where both say the same thing.
     tracing_enabled: bool = False
     tracing_console: bool = False
     jaeger_endpoint: str | None = None
+    otel_sdk_disabled: bool = False
+    otel_service_name: str | None = Field(default=None, max_length=64)
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_exporter_otlp_endpoint: str | None = None  # a base URL: /v1/traces is added for HTTP
+    otel_exporter_otlp_traces_protocol: OtlpProtocol | None = None
+    otel_exporter_otlp_protocol: OtlpProtocol | None = None
+    otel_traces_sampler: Sampler | None = None
+    otel_traces_sampler_arg: float | None = Field(default=None, ge=0, le=1)
+    otel_bsp_max_queue_size: int | None = Field(default=None, ge=1)
+    otel_bsp_max_export_batch_size: int | None = Field(default=None, ge=1)
+    otel_bsp_schedule_delay: int | None = Field(default=None, gt=0)  # milliseconds
+    otel_bsp_export_timeout: int | None = Field(default=None, gt=0)  # milliseconds
 
     # Security (docs/security.md): sign-in tokens, lockout, rate limits, caches
     jwt_secret: SecretStr | None = Field(default=None, validate_default=True)
@@ -87,15 +124,91 @@ class Settings(BaseSettings):
             return self.log_level
         return "DEBUG" if self.environment == "development" else "INFO"
 
+    @property
+    def otlp_protocol(self) -> OtlpProtocol | None:
+        return self.otel_exporter_otlp_traces_protocol or self.otel_exporter_otlp_protocol
+
+    @property
+    def otlp_traces_endpoint(self) -> str | None:
+        """The traces endpoint as the OTLP exporter spec reads it: the signal-specific variable
+        as is; the generic one is a base URL that gets ``/v1/traces`` for HTTP."""
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        base = self.otel_exporter_otlp_endpoint
+        if base is None:
+            return None
+        target = resolve_otlp(base, self.otlp_protocol, append_path=True)
+        return target.url if target.protocol == "http/protobuf" else base
+
+    @property
+    def sample_rate(self) -> float | None:
+        """What OTEL_TRACES_SAMPLER (a fixed sampler) or OTEL_TRACES_SAMPLER_ARG asks for."""
+        fixed = SAMPLERS.get(self.otel_traces_sampler) if self.otel_traces_sampler else None
+        return fixed if fixed is not None else self.otel_traces_sampler_arg
+
+    @property
+    def tracing_requested(self) -> bool:
+        """On with TRACING_ENABLED=true, or (unless TRACING_ENABLED=false is set) when an
+        exporter is configured; OTEL_SDK_DISABLED=true turns it off whatever else is set."""
+        if self.otel_sdk_disabled:
+            return False
+        if "tracing_enabled" in self.model_fields_set:
+            return self.tracing_enabled
+        exporter = self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint
+        return bool(exporter) or self.tracing_console or self.jaeger_endpoint is not None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        # `VAR=` in a shell or .env means "not set": the default applies.
+        if isinstance(value, str) and not value.strip():
+            field = cls.model_fields[info.field_name] if info.field_name else None
+            if field is not None and not field.is_required():
+                return field.get_default(call_default_factory=True)
+            return value
+        return value.strip() if isinstance(value, str) and info.field_name in _STRIPPED else value
+
+    @field_validator(
+        "otel_exporter_otlp_traces_protocol", "otel_exporter_otlp_protocol", "otel_traces_sampler",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator(
+        "jaeger_endpoint", "otel_exporter_otlp_traces_endpoint", "otel_exporter_otlp_endpoint"
+    )
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None:
+            validate_endpoint(value)
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) < MIN_METRICS_TOKEN or not _BEARER.match(value)):
+            raise ValueError(
+                f"must be at least {MIN_METRICS_TOKEN} characters of A-Z a-z 0-9 - . _ ~ + / "
+                "(optionally ending in =), or unset"
+            )
+        return value
+
+    @field_validator("pushgateway_url")
+    @classmethod
+    def _pushgateway_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                gateway_url(value)
+            except ValueError:
+                raise ValueError("must be HOST:PORT or an http(s):// URL") from None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) and value else (value or None)
-
-    @field_validator("log_file", "metrics_token", "pushgateway_url", "jaeger_endpoint")
-    @classmethod
-    def _empty_is_unset(cls, value: str | None) -> str | None:
-        return value or None
 
     @field_validator("database_url")
     @classmethod

@@ -27,6 +27,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 UNMATCHED_ROUTE = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "OTHER"
+METRICS_PATH = "/metrics"
+"""Where Prometheus scrapes; its requests are not counted as traffic."""
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
@@ -70,7 +72,7 @@ class Telemetry:
     metrics: HttpMetrics | None = None
     tracing: RequestTracing | None = None
     access_log: AccessLog | None = None
-    untracked_paths: frozenset[str] = frozenset({"/metrics"})
+    untracked_paths: frozenset[str] = frozenset({METRICS_PATH})
 
 
 def route_template(scope: Scope) -> str:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import NotFoundError
-from app.api.pagination import PageParams
 from app.db.base import MAX_ID, Base
+from app.errors import NotFoundError
 
 M = TypeVar("M", bound=Base)
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
 
 
 async def get_or_404(session: AsyncSession, model: type[M], item_id: int, label: str) -> M:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.api import API_PREFIX
-from app.api.errors import ConflictError, InvalidInputError, NotFoundError
 from app.auth.dependencies import Editor
 from app.auth.events import UserAction
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.events import publish
 from app.generation import DemoSize, ProgramFileError, demo_program, parse_program
-from app.generation.jobs import GenerationJob, GenerationJobs, TooManyJobsError
+from app.generation.jobs import GenerationJob, TooManyJobsError
+from app.services import GenerationJobsDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["generation"])
 
@@ -88,13 +89,8 @@ class JobRead(BaseModel):
         )
 
 
-def _jobs(request: Request) -> GenerationJobs:
-    jobs: GenerationJobs = request.app.state.generation_jobs
-    return jobs
-
-
 @router.post("/schedule/generate", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
-async def start_generation(request: Request, _: Editor, body: GenerateRequest) -> JobRead:
+async def start_generation(jobs: GenerationJobsDep, _: Editor, body: GenerateRequest) -> JobRead:
     """Start generating a year; poll ``/generation-jobs/{id}``. On success the result becomes
     the active schedule."""
     try:
@@ -102,7 +98,7 @@ async def start_generation(request: Request, _: Editor, body: GenerateRequest) -
     except ProgramFileError as exc:
         raise InvalidInputError(f"program: {exc}") from None
     try:
-        job = _jobs(request).submit(program, seed=body.seed, time_limit=body.time_limit)
+        job = jobs.submit(program, seed=body.seed, time_limit=body.time_limit)
     except TooManyJobsError as exc:
         raise ConflictError(str(exc)) from None
     publish(UserAction(action="schedule_generate"))
@@ -110,15 +106,15 @@ async def start_generation(request: Request, _: Editor, body: GenerateRequest) -
 
 
 @router.get("/generation-jobs", response_model=list[JobRead])
-async def list_jobs(request: Request, _: Editor) -> list[JobRead]:
-    return [JobRead.of(j) for j in _jobs(request).all()]
+async def list_jobs(jobs: GenerationJobsDep, _: Editor) -> list[JobRead]:
+    return [JobRead.of(j) for j in jobs.all()]
 
 
 @router.get("/generation-jobs/{job_id}", response_model=JobRead)
 async def get_job(
-    request: Request, _: Editor, job_id: Annotated[str, Path(max_length=64)]
+    jobs: GenerationJobsDep, _: Editor, job_id: Annotated[str, Path(max_length=64)]
 ) -> JobRead:
-    job = _jobs(request).get(job_id)
+    job = jobs.get(job_id)
     if job is None:
         raise NotFoundError(f"generation job {job_id} not found")
     return JobRead.of(job)

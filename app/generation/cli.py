@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from app.cli_support import fail
 from app.generation.program import Program, ProgramFileError, demo_program, load_program
 
 if TYPE_CHECKING:
@@ -19,18 +20,12 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_NO_SCHEDULE = 1
-EXIT_BAD_INPUT = 2
 
 
 class DemoChoice(StrEnum):
     SMALL = "small"
     MEDIUM = "medium"
     LARGE = "large"
-
-
-def _bad_input(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_BAD_INPUT)
 
 
 def _progress_text(p: Progress) -> Text:
@@ -49,14 +44,14 @@ def _progress_text(p: Progress) -> Text:
 
 def _load(demo: DemoChoice | None, program: Path | None) -> Program:
     if (demo is None) == (program is None):
-        raise _bad_input("give exactly one of --demo SIZE and --program FILE")
+        raise fail("give exactly one of --demo SIZE and --program FILE")
     try:
         if demo is not None:
             return demo_program(demo.value)
         assert program is not None
         return load_program(program)
     except ProgramFileError as exc:
-        raise _bad_input(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def generate(
@@ -95,7 +90,7 @@ def generate(
     try:
         out.write_text(json.dumps(result.schedule.to_json_dict(), indent=1) + "\n", "utf-8")
     except OSError as exc:
-        raise _bad_input(f"{out}: cannot write ({exc.strerror})") from None
+        raise fail(f"{out}: cannot write ({exc.strerror})") from None
     console.print(_summary(result, out), markup=False, highlight=False)
 
 

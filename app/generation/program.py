@@ -12,7 +12,7 @@ import json
 from datetime import date, time, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -228,86 +228,135 @@ def _duplicates(names: list[str]) -> str | None:
     return None
 
 
-def _check_references(p: Program) -> None:
-    def fail(where: str, message: str) -> None:
-        raise ProgramFileError(f"{where}: {message}")
+def _fail(where: str, message: str) -> NoReturn:
+    raise ProgramFileError(f"{where}: {message}")
 
+
+def _check_references(p: Program) -> None:
+    """What the field types cannot say, one section at a time: always in this order, so a file
+    with several errors always reports the same one."""
+    _check_year(p)
+    _check_unique_names(p)
+    _check_shifts(p)
+    for i, rotation in enumerate(p.rotations):
+        _check_rotation(p, i, rotation)
+    _check_staffing(p)
+    _check_rest_rotations(p)
+    for i, requirement in enumerate(p.coverage):
+        _check_coverage(p, i, requirement)
+    roster = p.roster()
+    if (dup := _duplicates([person.id for person in roster])) is not None:
+        _fail("residents", f"resident id {dup!r} is used twice")
+    if p.residents is not None:  # else the roster is made from the classes
+        _check_listed_residents(p, p.residents)
+    _check_requests(p, {person.id for person in roster})
+
+
+def _check_year(p: Program) -> None:
+    """Schedule files only hold dates in a fixed range."""
     if not EARLIEST_DAY <= p.academic_year_start <= LATEST_DAY - timedelta(days=p.days):
-        fail("academic_year_start", f"the year must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+        _fail("academic_year_start", f"the year must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+
+
+def _check_unique_names(p: Program) -> None:
+    """Everything else refers to classes, shifts and rotations by name."""
     if (dup := _duplicates([str(c.pgy) for c in p.classes])) is not None:
-        fail("classes", f"PGY-{dup} is listed twice")
+        _fail("classes", f"PGY-{dup} is listed twice")
     if (dup := _duplicates([s.name for s in p.shifts])) is not None:
-        fail("shifts", f"shift {dup!r} is defined twice")
+        _fail("shifts", f"shift {dup!r} is defined twice")
     if (dup := _duplicates([r.name for r in p.rotations])) is not None:
-        fail("rotations", f"rotation {dup!r} is defined twice")
-    shift_names = {s.name for s in p.shifts}
+        _fail("rotations", f"rotation {dup!r} is defined twice")
+
+
+def _check_shifts(p: Program) -> None:
+    """Only shifts the generator places, and whose rest rules reach no further than a day."""
     timings = [s.timing for s in p.shifts]
     for i, s in enumerate(p.shifts):
         if s.kind is ShiftKind.HOME_CALL:
-            fail(f"shifts[{i}].kind", "home_call shifts are not generated")
+            _fail(f"shifts[{i}].kind", "home_call shifts are not generated")
         if s.kind is ShiftKind.MOONLIGHTING:
-            fail(f"shifts[{i}].kind", "moonlighting is not scheduled by the program")
+            _fail(f"shifts[{i}].kind", "moonlighting is not scheduled by the program")
         if crosses_midnight_twice(s.timing) or reaches_day_after_next(s.timing, timings):
-            fail(f"shifts[{i}].hours", "shift plus its required rest must end by the next day")
-    groups = set(p.groups)
-    for i, r in enumerate(p.rotations):
-        for j, name in enumerate(r.shifts):
-            if name not in shift_names:
-                fail(f"rotations[{i}].shifts[{j}]", f"unknown shift {name!r}")
-        calls = [n for n in r.shifts if p.shift(n).kind is ShiftKind.CALL]
-        if len(calls) > 1:
-            fail(f"rotations[{i}].shifts", "a rotation may use at most one in-house call shift")
-        if r.weekly_pattern is not None:
-            if len(r.shifts) != 1:
-                fail(f"rotations[{i}].shifts", "a weekly-pattern rotation uses exactly one shift")
-            elif crosses_block_edge(p.shift(r.shifts[0]).timing, timings):
-                fail(f"rotations[{i}].shifts", "a weekly-pattern shift must leave a full rest")
-        if r.name not in p.staffing:
-            fail("staffing", f"no staffing for rotation {r.name!r}")
+            _fail(f"shifts[{i}].hours", "shift plus its required rest must end by the next day")
+
+
+def _check_rotation(p: Program, i: int, r: RotationSpec) -> None:
+    """Known shifts, one call shift at most (calls are planned per rotation), a staffing entry."""
+    for j, name in enumerate(r.shifts):
+        if name not in {s.name for s in p.shifts}:
+            _fail(f"rotations[{i}].shifts[{j}]", f"unknown shift {name!r}")
+    if sum(1 for n in r.shifts if p.shift(n).kind is ShiftKind.CALL) > 1:
+        _fail(f"rotations[{i}].shifts", "a rotation may use at most one in-house call shift")
+    if r.weekly_pattern is not None:
+        _check_weekly_pattern(p, i, r)
+    if r.name not in p.staffing:
+        _fail("staffing", f"no staffing for rotation {r.name!r}")
+
+
+def _check_weekly_pattern(p: Program, i: int, r: RotationSpec) -> None:
+    """A pattern rotation is not modelled: one shift, and nothing to hand over between blocks."""
+    if len(r.shifts) != 1:
+        _fail(f"rotations[{i}].shifts", "a weekly-pattern rotation uses exactly one shift")
+    if crosses_block_edge(p.shift(r.shifts[0]).timing, [s.timing for s in p.shifts]):
+        _fail(f"rotations[{i}].shifts", "a weekly-pattern shift must leave a full rest")
+
+
+def _check_staffing(p: Program) -> None:
+    """Staffing names known rotations and groups."""
     for name, per_group in p.staffing.items():
         if name not in {r.name for r in p.rotations}:
-            fail(f"staffing.{name}", "unknown rotation")
+            _fail(f"staffing.{name}", "unknown rotation")
         for group in per_group:
-            if group not in groups:
-                fail(f"staffing.{name}.{group}", f"unknown group (groups: {', '.join(p.groups)})")
-    for group in groups:
+            if group not in p.groups:
+                _fail(f"staffing.{name}.{group}", f"unknown group (groups: {', '.join(p.groups)})")
+
+
+def _check_rest_rotations(p: Program) -> None:
+    """Each group has exactly one 'rest' rotation: it takes whoever the others leave over."""
+    for group in p.groups:
         rest = [n for n, g in p.staffing.items() if g.get(group) == REST]
         if len(rest) > 1:
-            fail("staffing", f"group {group!r} has more than one 'rest' rotation")
+            _fail("staffing", f"group {group!r} has more than one 'rest' rotation")
         if not rest:
-            fail("staffing", f"group {group!r} needs one rotation staffed with 'rest'")
-    for i, c in enumerate(p.coverage):
-        where = f"coverage[{i}]"
-        if c.rotation not in {r.name for r in p.rotations}:
-            fail(f"{where}.rotation", f"unknown rotation {c.rotation!r}")
-        rotation = p.rotation(c.rotation)
-        if c.shift not in rotation.shifts:
-            fail(f"{where}.shift", f"rotation {c.rotation} does not use shift {c.shift!r}")
-        if (c.exactly is None) == (c.at_least is None):
-            fail(where, "give exactly one of 'exactly' and 'at_least'")
-        if rotation.weekly_pattern is not None:
-            fail(where, f"rotation {c.rotation} follows a weekly pattern and takes no coverage")
-    roster = p.roster()
-    if (dup := _duplicates([person.id for person in roster])) is not None:
-        fail("residents", f"resident id {dup!r} is used twice")
-    if p.residents is not None:
-        for spec in p.classes:
-            listed = sum(1 for person in roster if person.pgy == spec.pgy)
-            if listed != spec.residents:
-                fail("residents", f"{listed} PGY-{spec.pgy} listed, classes say {spec.residents}")
-        for i, person in enumerate(roster):
-            if person.pgy not in {spec.pgy for spec in p.classes}:
-                fail(f"residents[{i}].pgy", f"no class PGY-{person.pgy}")
-    ids = {person.id for person in roster}
+            _fail("staffing", f"group {group!r} needs one rotation staffed with 'rest'")
+
+
+def _check_coverage(p: Program, i: int, c: CoverageRequirement) -> None:
+    """A shift the rotation uses, one kind of count, and no coverage on a fixed pattern."""
+    where = f"coverage[{i}]"
+    if c.rotation not in {r.name for r in p.rotations}:
+        _fail(f"{where}.rotation", f"unknown rotation {c.rotation!r}")
+    rotation = p.rotation(c.rotation)
+    if c.shift not in rotation.shifts:
+        _fail(f"{where}.shift", f"rotation {c.rotation} does not use shift {c.shift!r}")
+    if (c.exactly is None) == (c.at_least is None):
+        _fail(where, "give exactly one of 'exactly' and 'at_least'")
+    if rotation.weekly_pattern is not None:
+        _fail(where, f"rotation {c.rotation} follows a weekly pattern and takes no coverage")
+
+
+def _check_listed_residents(p: Program, residents: list[ResidentSpec]) -> None:
+    """A listed roster matches the classes: their sizes, and no resident outside them."""
+    for spec in p.classes:
+        listed = sum(1 for person in residents if person.pgy == spec.pgy)
+        if listed != spec.residents:
+            _fail("residents", f"{listed} PGY-{spec.pgy} listed, classes say {spec.residents}")
+    for i, person in enumerate(residents):
+        if person.pgy not in {spec.pgy for spec in p.classes}:
+            _fail(f"residents[{i}].pgy", f"no class PGY-{person.pgy}")
+
+
+def _check_requests(p: Program, ids: set[str]) -> None:
+    """Leave and preferences name known residents; leave lies within the year."""
     for i, leave in enumerate(p.leave):
         if leave.resident not in ids:
-            fail(f"leave[{i}].resident", f"unknown resident {leave.resident!r}")
+            _fail(f"leave[{i}].resident", f"unknown resident {leave.resident!r}")
         if leave.end < leave.start:
-            fail(f"leave[{i}].end", "must not be before start")
+            _fail(f"leave[{i}].end", "must not be before start")
         if leave.start < p.academic_year_start or leave.end > p.year_end:
-            fail(
+            _fail(
                 f"leave[{i}]", f"outside the academic year {p.academic_year_start} to {p.year_end}"
             )
     for i, pref in enumerate(p.preferences):
         if pref.resident not in ids:
-            fail(f"preferences[{i}].resident", f"unknown resident {pref.resident!r}")
+            _fail(f"preferences[{i}].resident", f"unknown resident {pref.resident!r}")

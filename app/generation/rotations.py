@@ -59,14 +59,14 @@ def plan_rotations(
     groups = year.program.groups
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(lambda g: _plan_group_or_relax(year, g, limits, relax), groups))
-    outcomes = [outcome for outcome, _ in parts]
-    merged = merge_outcomes(outcomes)
+    merged = merge_outcomes([outcome for outcome, _ in parts])
     if hook is not None and merged.solutions:
         hook(merged.solutions, merged.objective, merged.bound)
-    failed = next((g for g, (_, a) in zip(groups, parts, strict=True) if a is None), None)
-    if failed is not None:
-        return RotationPlan(merged, None, failed)
-    assignment = {r: rotations for _, a in parts if a is not None for r, rotations in a.items()}
+    assignment: dict[str, list[str]] = {}
+    for group, (_, part) in zip(groups, parts, strict=True):
+        if part is None:  # the first group without a plan is the one to explain
+            return RotationPlan(merged, None, group)
+        assignment.update(part)
     return RotationPlan(merged, {r: assignment[r] for r in year.ids}, None)
 
 
@@ -80,66 +80,126 @@ def _plan_group_or_relax(
     return outcome, assignment
 
 
+Plan = dict[tuple[str, int, str], cp_model.IntVar]  # (resident, block, rotation) -> on it
+
+
 def _plan_group(
     year: ProgramYear, group: str, limits: SolveLimits, relax: Collection[Relaxation]
 ) -> tuple[Outcome, dict[str, list[str]] | None]:
-    program = year.program
-    names = [r.name for r in program.rotations]
-    blocks = range(year.blocks)
-    members = year.members(group)
     model = cp_model.CpModel()
+    x = _one_rotation_per_block(model, year, group)
+    # the order of variables and constraints is part of the model: it steers CP-SAT's search
+    balance = year.program.rules.balance_rotation_counts
+    for rotation in year.program.rotations:
+        need = staffed_count(year, rotation.name, group)
+        _staffing(model, year, group, x, rotation.name, need)
+        if balance and "balance" not in relax:
+            _within_one_of_average(model, year, group, x, [rotation.name], need * year.blocks)
+    if "consecutive" not in relax:
+        _consecutive_blocks(model, year, group, x)
+    if balance and "call_blocks" not in relax:
+        _call_blocks(model, year, group, x)
+    if "leave" not in relax:
+        _leave_capacity(model, year, group, x)
+    penalty = _leave_on_covered_rotations(year, group, x)
+    if penalty:
+        model.minimize(sum(penalty))
+    return _solve_plan(model, year, group, x, limits)
+
+
+def _one_rotation_per_block(model: cp_model.CpModel, year: ProgramYear, group: str) -> Plan:
+    """The plan's variables; each resident is on exactly one rotation in each block."""
+    names = [r.name for r in year.program.rotations]
+    members = year.members(group)
+    blocks = range(year.blocks)
     x = {(r, b, n): model.new_bool_var("") for r in members for b in blocks for n in names}
     for r in members:
         for b in blocks:
             model.add_exactly_one(x[r, b, n] for n in names)
-    for n in names:
-        need = staffed_count(year, n, group)
-        for b in blocks:
-            model.add(sum(x[r, b, n] for r in members) == need)
-        if program.rules.balance_rotation_counts and "balance" not in relax and members:
-            total = need * year.blocks
-            lo, hi = total // len(members), -(-total // len(members))
-            for r in members:
-                model.add_linear_constraint(sum(x[r, b, n] for b in blocks), lo, hi)
-    if "consecutive" not in relax:
-        for rotation in program.rotations:
-            m = rotation.max_consecutive_blocks
-            if m is None:
-                continue
-            for r in members:
-                for b in range(year.blocks - m):
-                    model.add(sum(x[r, b + i, rotation.name] for i in range(m + 1)) <= m)
-    if "call_blocks" not in relax and program.rules.balance_rotation_counts and members:
-        # call fairness is yearly: even the number of blocks on rotations with in-house call
-        with_call = [
-            n
-            for n in names
-            if any(year.timings[s].kind is ShiftKind.CALL for s in program.rotation(n).shifts)
-        ]
-        total = sum(staffed_count(year, n, group) for n in with_call) * year.blocks
-        lo, hi = total // len(members), -(-total // len(members))
-        for r in members:
-            model.add_linear_constraint(sum(x[r, b, n] for b in blocks for n in with_call), lo, hi)
-    if "leave" not in relax:
-        _leave_capacity(model, year, group, x)
-    covered = [n for n in names if any(c.rotation == n for c in program.coverage)]  # ordered
-    penalty = [
+    return x
+
+
+def _staffing(
+    model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan, rotation: str, need: int
+) -> None:
+    """The program's per-block staffing count of the group on the rotation, in every block."""
+    members = year.members(group)
+    for b in range(year.blocks):
+        model.add(sum(x[r, b, rotation] for r in members) == need)
+
+
+def _within_one_of_average(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    group: str,
+    x: Plan,
+    rotations: list[str],
+    total: int,
+) -> None:
+    """Share ``total`` blocks on ``rotations`` evenly: each member's yearly count within one of
+    the average (no resident does all the hard rotations)."""
+    members = year.members(group)
+    if not members:
+        return
+    lo, hi = total // len(members), -(-total // len(members))
+    for r in members:
+        count = sum(x[r, b, n] for b in range(year.blocks) for n in rotations)
+        model.add_linear_constraint(count, lo, hi)
+
+
+def _consecutive_blocks(model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan) -> None:
+    """At most ``max_consecutive_blocks`` of a rotation in a row: any m + 1 blocks hold m."""
+    for rotation in year.program.rotations:
+        m = rotation.max_consecutive_blocks
+        if m is None:
+            continue
+        for r in year.members(group):
+            for b in range(year.blocks - m):
+                model.add(sum(x[r, b + i, rotation.name] for i in range(m + 1)) <= m)
+
+
+def _call_blocks(model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan) -> None:
+    """Call fairness is yearly: even out the blocks on rotations with in-house call, so phase 2
+    can share calls evenly without fighting the rotation plan."""
+    program = year.program
+    with_call = [
+        r.name
+        for r in program.rotations
+        if any(year.timings[s].kind is ShiftKind.CALL for s in r.shifts)
+    ]
+    total = sum(staffed_count(year, n, group) for n in with_call) * year.blocks
+    _within_one_of_average(model, year, group, x, with_call, total)
+
+
+def _leave_on_covered_rotations(
+    year: ProgramYear, group: str, x: Plan
+) -> list[cp_model.LinearExprT]:
+    """Soft: a leave day spent on a rotation that carries coverage leaves a gap to fill."""
+    covered = [
+        r.name
+        for r in year.program.rotations
+        if any(c.rotation == r.name for c in year.program.coverage)
+    ]
+    return [
         year.leave_days(r, b) * x[r, b, n]
-        for r in members
-        for b in blocks
+        for r in year.members(group)
+        for b in range(year.blocks)
         for n in covered
         if year.leave_days(r, b)
     ]
-    if penalty:
-        model.minimize(sum(penalty))
+
+
+def _solve_plan(
+    model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan, limits: SolveLimits
+) -> tuple[Outcome, dict[str, list[str]] | None]:
     outcome, solver = solve(model, limits)
     if outcome.status not in ("optimal", "feasible"):
         return outcome, None
-    assignment = {
-        r: [next(n for n in names if solver.boolean_value(x[r, b, n])) for b in blocks]
-        for r in members
+    names = [r.name for r in year.program.rotations]
+    return outcome, {
+        r: [next(n for n in names if solver.boolean_value(x[r, b, n])) for b in range(year.blocks)]
+        for r in year.members(group)
     }
-    return outcome, assignment
 
 
 def daily_need(year: ProgramYear, rotation: str, group: str) -> int:
@@ -163,12 +223,7 @@ def daily_need(year: ProgramYear, rotation: str, group: str) -> int:
     return math.floor(need)
 
 
-def _leave_capacity(
-    model: cp_model.CpModel,
-    year: ProgramYear,
-    group: str,
-    x: dict[tuple[str, int, str], cp_model.IntVar],
-) -> None:
+def _leave_capacity(model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan) -> None:
     """Keep enough of each rotation's residents present every day, with room for days off.
 
     Necessary conditions for phase 3 only: on each day, present residents cover the daily need;
@@ -181,15 +236,26 @@ def _leave_capacity(
         if need == 0 or staffed == 0:
             continue
         for b in range(year.blocks):
-            first = b * BLOCK_DAYS
-            for d in range(first, first + BLOCK_DAYS):
-                away = [x[r, b, rotation.name] for r in members if year.on_leave(r, d)]
-                if len(away) > staffed - need:
-                    model.add(sum(away) <= staffed - need)
+            on_it = {r: x[r, b, rotation.name] for r in members}
+            _present_every_day(model, year, on_it, b, staffed - need)
             if not any(year.leave_days(r, b) for r in members):
-                continue
+                continue  # a rule about leave: a block without any adds nothing
             usable = [
-                (year.working_days(r, b) - year.working_days(r, b) // 7) * x[r, b, rotation.name]
-                for r in members
+                (year.working_days(r, b) - year.working_days(r, b) // 7) * v
+                for r, v in on_it.items()
             ]
             model.add(sum(usable) >= BLOCK_DAYS * need)
+
+
+def _present_every_day(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    on_it: dict[str, cp_model.IntVar],
+    b: int,
+    spare: int,
+) -> None:
+    """On no day of block ``b`` may more than ``spare`` of the rotation's residents be on leave."""
+    for d in range(b * BLOCK_DAYS, (b + 1) * BLOCK_DAYS):
+        away = [v for r, v in on_it.items() if year.on_leave(r, d)]
+        if len(away) > spare:  # else it could never bind: leave it out of the model
+            model.add(sum(away) <= spare)

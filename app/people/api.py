@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession, Pagination
-from app.api.pagination import Page, page_of
+from app.api.pagination import Page, Pagination, page_of
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
 from app.auth.events import UserAction
@@ -17,13 +16,14 @@ from app.events import publish
 from app.people import service
 from app.people.models import PersonKind
 from app.people.schemas import PersonCreate, PersonRead, PersonUpdate
+from app.services import AuditDep, DbSession
 
 router = APIRouter(prefix=f"{API_PREFIX}/people", tags=["people"])
 
 
 @router.get("", response_model=Page[PersonRead])
 async def list_people(
-    request: Request,
+    audit: AuditDep,
     session: DbSession,
     principal: Reader,
     page: Pagination,
@@ -32,7 +32,7 @@ async def list_people(
     active: Annotated[bool | None, Query()] = None,
 ) -> Page[PersonRead]:
     """Everyone, for staff; a resident sees only their own record."""
-    own = await own_person_filter(request, principal, None, "person")
+    own = await own_person_filter(audit, principal, None, "person")
     if own is not None:
         person = await service.get_person(session, own)
         matches = kind in (None, person.kind) and pgy in (None, person.pgy)
@@ -55,9 +55,9 @@ async def create_person(session: DbSession, _: Editor, body: PersonCreate) -> Pe
 
 @router.get("/{person_id}", response_model=PersonRead)
 async def get_person(
-    request: Request, session: DbSession, principal: Reader, person_id: int
+    audit: AuditDep, session: DbSession, principal: Reader, person_id: int
 ) -> PersonRead:
-    await ensure_owner(request, principal, person_id, "person", person_id)
+    await ensure_owner(audit, principal, person_id, "person", person_id)
     person = await service.get_person(session, person_id)
     await audit_access(
         session,

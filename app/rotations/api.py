@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession, Pagination
-from app.api.pagination import Page, page_of
+from app.api.pagination import Page, Pagination, page_of
 from app.api.params import id_filter
 from app.audit.service import audit_access
 from app.auth.dependencies import Editor, Reader
 from app.auth.ownership import own_person_filter
 from app.rotations import service
 from app.rotations.schemas import AssignmentRead, RotationCreate, RotationRead, RotationUpdate
+from app.services import AuditDep, DbSession
 
 router = APIRouter(prefix=API_PREFIX, tags=["rotations"])
 
@@ -49,7 +49,7 @@ async def delete_rotation(session: DbSession, _: Editor, rotation_id: int) -> No
 
 @router.get("/rotation-assignments", response_model=Page[AssignmentRead])
 async def list_assignments(
-    request: Request,
+    audit: AuditDep,
     session: DbSession,
     principal: Reader,
     page: Pagination,
@@ -57,7 +57,7 @@ async def list_assignments(
     person_id: Annotated[int | None, id_filter("Only this resident")] = None,
 ) -> Page[AssignmentRead]:
     """Who rotates where, block by block; residents see only their own assignments."""
-    person_id = await own_person_filter(request, principal, person_id, "schedule")
+    person_id = await own_person_filter(audit, principal, person_id, "schedule")
     items, total = await service.list_assignments(
         session, page, block_id=block_id, person_id=person_id
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError
-from app.api.pagination import PageParams
-from app.db.queries import apply_changes, fetch_page, get_or_404
+from app.db.queries import PageParams, apply_changes, fetch_page, get_or_404
+from app.errors import ConflictError
 from app.rotations.models import Rotation, RotationAssignment
 from app.rotations.schemas import RotationCreate, RotationUpdate
 

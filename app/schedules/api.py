@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession, Pagination
-from app.api.errors import InvalidInputError
-from app.api.pagination import Page, page_of
+from app.api.pagination import Page, Pagination, page_of
 from app.api.params import id_filter
 from app.audit.service import audit_access, flag_suspicious
 from app.auth.dependencies import Editor, Principal, Reader
 from app.auth.events import UserAction, UserActionKind
-from app.auth.http import security_of
 from app.auth.ownership import ensure_owner, own_person_filter
 from app.compliance.service import guarded_change
+from app.errors import InvalidInputError
 from app.events import publish
 from app.schedules import leave as leave_service
 from app.schedules import shifts as shift_service
@@ -35,6 +33,7 @@ from app.schedules.schemas import (
     ShiftRead,
     ShiftUpdate,
 )
+from app.services import AuditDep, CacheDep, DbSession, ExportsDep
 
 router = APIRouter(prefix=API_PREFIX, tags=["schedule"])
 
@@ -49,7 +48,8 @@ def _did(action: UserActionKind) -> None:
 
 @router.get("/shifts", response_model=Page[ShiftRead])
 async def list_shifts(
-    request: Request,
+    audit: AuditDep,
+    cache: CacheDep,
     session: DbSession,
     principal: Reader,
     page: Pagination,
@@ -62,7 +62,7 @@ async def list_shifts(
     schedule next changes (the cached JSON is sent as it is)."""
     if start and end and end < start:
         raise InvalidInputError("end: must not be before start")
-    person_id = await own_person_filter(request, principal, person_id, "schedule")
+    person_id = await own_person_filter(audit, principal, person_id, "schedule")
 
     async def compute() -> dict[str, Any]:
         items, total = await shift_service.list_shifts(
@@ -70,7 +70,7 @@ async def list_shifts(
         )
         return page_of(ShiftRead, items, total, page).model_dump(mode="json")
 
-    shifts = await security_of(request).cache.get_or_compute(
+    shifts = await cache.get_or_compute(
         session,
         "schedule",
         compute,
@@ -119,10 +119,10 @@ async def create_shift(session: DbSession, principal: Editor, body: ShiftCreate)
 
 @router.get("/shifts/{shift_id}", response_model=ShiftRead)
 async def get_shift(
-    request: Request, session: DbSession, principal: Reader, shift_id: int
+    audit: AuditDep, session: DbSession, principal: Reader, shift_id: int
 ) -> ShiftRead:
     shift = await shift_service.get_shift(session, shift_id)
-    await ensure_owner(request, principal, shift.person_id, "shift", shift_id)
+    await ensure_owner(audit, principal, shift.person_id, "shift", shift_id)
     await _audit_read(session, principal, "shift", "read", shift_id)
     return ShiftRead.model_validate(shift)
 
@@ -154,7 +154,7 @@ async def delete_shift(session: DbSession, _: Editor, shift_id: int) -> None:
 
 @router.get("/leave", response_model=Page[LeaveRead])
 async def list_leave(
-    request: Request,
+    audit: AuditDep,
     session: DbSession,
     principal: Reader,
     page: Pagination,
@@ -164,7 +164,7 @@ async def list_leave(
 ) -> Page[LeaveRead]:
     if start and end and end < start:
         raise InvalidInputError("end: must not be before start")
-    person_id = await own_person_filter(request, principal, person_id, "leave")
+    person_id = await own_person_filter(audit, principal, person_id, "leave")
     items, total = await leave_service.list_leave(
         session, page, start=start, end=end, person_id=person_id
     )
@@ -181,10 +181,10 @@ async def create_leave(session: DbSession, _: Editor, body: LeaveCreate) -> Leav
 
 @router.get("/leave/{leave_id}", response_model=LeaveRead)
 async def get_leave(
-    request: Request, session: DbSession, principal: Reader, leave_id: int
+    audit: AuditDep, session: DbSession, principal: Reader, leave_id: int
 ) -> LeaveRead:
     leave = await leave_service.get_leave(session, leave_id)
-    await ensure_owner(request, principal, leave.person_id, "leave", leave_id)
+    await ensure_owner(audit, principal, leave.person_id, "leave", leave_id)
     await _audit_read(session, principal, "leave", "read", leave_id)
     return LeaveRead.model_validate(leave)
 
@@ -238,7 +238,7 @@ async def import_schedule(
 
 @router.get("/schedule/export")
 async def export_schedule(
-    request: Request,
+    exports: ExportsDep,
     session: DbSession,
     principal: Editor,
     start: StartDate = None,
@@ -252,7 +252,7 @@ async def export_schedule(
         session, actor_user_id=principal.user_id, resource_type="export", action="export"
     )
     _did("schedule_export")
-    if await security_of(request).exports.exported(principal.user_id):
+    if await exports.exported(principal.user_id):
         await flag_suspicious(
             session, "export_volume", actor_user_id=principal.user_id, resource_type="export"
         )

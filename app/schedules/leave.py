@@ -7,9 +7,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError, InvalidInputError
-from app.api.pagination import PageParams
-from app.db.queries import apply_changes, fetch_page, get_or_404
+from app.db.queries import PageParams, apply_changes, fetch_page, get_or_404
+from app.errors import ConflictError, InvalidInputError
 from app.schedules.models import Leave
 from app.schedules.schemas import LeaveCreate, LeaveUpdate
 from app.schedules.shifts import lock_resident

@@ -7,9 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError, InvalidInputError
-from app.api.pagination import PageParams
-from app.db.queries import apply_changes, fetch_page, get_or_404
+from app.db.queries import PageParams, apply_changes, fetch_page, get_or_404
+from app.errors import ConflictError, InvalidInputError
 from app.people.models import Person, PersonKind
 from app.schedules.calendar import day_range
 from app.schedules.file_format import ShiftKind

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.people.models import Person, PersonKind
 from app.schedules.calendar import end_of_day
 from app.schedules.file_format import (

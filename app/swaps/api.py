@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, status
 
 from app.api import API_PREFIX
-from app.api.dependencies import DbSession, Pagination
-from app.api.pagination import Page, page_of
-from app.audit.service import audit_access, record_audit
+from app.api.pagination import Page, Pagination, page_of
+from app.audit.service import SecurityAudit, audit_access, record_audit
 from app.auth.dependencies import Editor, Principal, Reader, ResidentOnly, require_roles
 from app.auth.events import ResourceType, UserAction, UserActionKind
 from app.auth.models import Role
 from app.auth.ownership import own_person_filter, refuse_cross_access, refuse_unlinked
 from app.events import publish
+from app.services import AuditDep, DbSession
 from app.swaps import service
-from app.swaps.models import SwapState
+from app.swaps.events import SwapState
 from app.swaps.schemas import SwapCreate, SwapDecision, SwapRead
 
 router = APIRouter(prefix=f"{API_PREFIX}/swaps", tags=["swaps"])
@@ -26,14 +26,14 @@ T = TypeVar("T")
 Responder = Annotated[Principal, Depends(require_roles(Role.RESIDENT, Role.COORDINATOR))]
 
 
-async def _own_person(request: Request, principal: Principal) -> int:
+async def _own_person(audit: SecurityAudit, principal: Principal) -> int:
     if principal.person_id is None:
-        raise await refuse_unlinked(request, principal, "swap")
+        raise await refuse_unlinked(audit, principal, "swap")
     return principal.person_id
 
 
 async def _as_resident(
-    request: Request, principal: Principal, work: Callable[[], Awaitable[T]]
+    audit: SecurityAudit, principal: Principal, work: Callable[[], Awaitable[T]]
 ) -> T:
     """Run ``work``; a resident touching another resident's shift or swap is refused,
     audited and flagged."""
@@ -41,7 +41,7 @@ async def _as_resident(
         return await work()
     except service.NotYours as exc:
         resource: ResourceType = "swap" if exc.resource_type == "swap" else "shift"
-        raise await refuse_cross_access(request, principal, resource, exc.resource_id) from None
+        raise await refuse_cross_access(audit, principal, resource, exc.resource_id) from None
 
 
 async def _done(
@@ -66,27 +66,27 @@ async def _done(
 
 @router.post("", response_model=SwapRead, status_code=status.HTTP_201_CREATED)
 async def request_swap(
-    request: Request, session: DbSession, principal: ResidentOnly, body: SwapCreate
+    audit: AuditDep, session: DbSession, principal: ResidentOnly, body: SwapCreate
 ) -> SwapRead:
     """Offer one of your shifts to another resident: a give-away, or a trade for one of
     theirs (``counterpart_shift_id``)."""
-    me = await _own_person(request, principal)
+    me = await _own_person(audit, principal)
     swap, created = await _as_resident(
-        request, principal, lambda: service.create_swap(session, me, body)
+        audit, principal, lambda: service.create_swap(session, me, body)
     )
     return await _done(session, principal, swap.id, "create", "swap_request", [created])
 
 
 @router.get("", response_model=Page[SwapRead])
 async def list_swaps(
-    request: Request,
+    audit: AuditDep,
     session: DbSession,
     principal: Reader,
     page: Pagination,
     state: Annotated[SwapState | None, Query()] = None,
     person_id: Annotated[int | None, Query(description="Requested by or offered to")] = None,
 ) -> Page[SwapRead]:
-    person_id = await own_person_filter(request, principal, person_id, "swap")
+    person_id = await own_person_filter(audit, principal, person_id, "swap")
     items, total = await service.list_swaps(session, page, state=state, person_id=person_id)
     await audit_access(
         session,
@@ -100,14 +100,14 @@ async def list_swaps(
 
 @router.get("/{swap_id}", response_model=SwapRead)
 async def get_swap(
-    request: Request, session: DbSession, principal: Reader, swap_id: int
+    audit: AuditDep, session: DbSession, principal: Reader, swap_id: int
 ) -> SwapRead:
     swap = await service.get_swap(session, swap_id)
     if principal.role == Role.RESIDENT and principal.person_id not in (
         swap.requester_id,
         swap.counterpart_id,
     ):
-        raise await refuse_cross_access(request, principal, "swap", swap_id)
+        raise await refuse_cross_access(audit, principal, "swap", swap_id)
     await audit_access(
         session,
         actor_user_id=principal.user_id,
@@ -120,24 +120,22 @@ async def get_swap(
 
 @router.post("/{swap_id}/accept", response_model=SwapRead)
 async def accept_swap(
-    request: Request, session: DbSession, principal: ResidentOnly, swap_id: int
+    audit: AuditDep, session: DbSession, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
     """The counterpart agrees; a coordinator still has to approve."""
-    me = await _own_person(request, principal)
-    moved = await _as_resident(request, principal, lambda: service.accept(session, swap_id, me))
+    me = await _own_person(audit, principal)
+    moved = await _as_resident(audit, principal, lambda: service.accept(session, swap_id, me))
     return await _done(session, principal, swap_id, "accept", "swap_respond", [moved])
 
 
 @router.post("/{swap_id}/reject", response_model=SwapRead)
 async def reject_swap(
-    request: Request, session: DbSession, principal: Responder, swap_id: int
+    audit: AuditDep, session: DbSession, principal: Responder, swap_id: int
 ) -> SwapRead:
     """The counterpart declines a pending swap, or a coordinator rejects an open one."""
     if principal.role == Role.RESIDENT:
-        me = await _own_person(request, principal)
-        moved = await _as_resident(
-            request, principal, lambda: service.decline(session, swap_id, me)
-        )
+        me = await _own_person(audit, principal)
+        moved = await _as_resident(audit, principal, lambda: service.decline(session, swap_id, me))
         return await _done(session, principal, swap_id, "reject", "swap_respond", [moved])
     moved = await service.reject(session, swap_id)
     return await _done(session, principal, swap_id, "reject", "swap_decide", [moved])
@@ -145,11 +143,11 @@ async def reject_swap(
 
 @router.post("/{swap_id}/cancel", response_model=SwapRead)
 async def cancel_swap(
-    request: Request, session: DbSession, principal: ResidentOnly, swap_id: int
+    audit: AuditDep, session: DbSession, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
     """The requester withdraws a swap that has not been decided yet."""
-    me = await _own_person(request, principal)
-    moved = await _as_resident(request, principal, lambda: service.cancel(session, swap_id, me))
+    me = await _own_person(audit, principal)
+    moved = await _as_resident(audit, principal, lambda: service.cancel(session, swap_id, me))
     return await _done(session, principal, swap_id, "cancel", "swap_respond", [moved])
 
 

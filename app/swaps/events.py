@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from app.swaps.models import SwapState
+
+class SwapState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    APPROVED = "approved"
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

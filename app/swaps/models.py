@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, Timestamped, str_enum, utcnow
-
-
-class SwapState(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    APPROVED = "approved"
-    EXECUTED = "executed"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
+from app.swaps.events import SwapState
 
 
 class SwapRequest(Timestamped, Base):

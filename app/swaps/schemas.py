@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from app.swaps.models import SwapState
+from app.swaps.events import SwapState
 
 SwapKind = Literal["giveaway", "trade"]
 

@@ -22,17 +22,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.errors import ConflictError, ForbiddenError, InvalidInputError
-from app.api.pagination import PageParams
 from app.compliance.service import guarded_change
 from app.db.base import utcnow
-from app.db.queries import fetch_page, get_or_404
+from app.db.queries import PageParams, fetch_page, get_or_404
+from app.errors import ConflictError, ForbiddenError, InvalidInputError
 from app.events import publish
 from app.people.models import Person, PersonKind
 from app.schedules.models import Shift
 from app.schedules.shifts import lock_resident
-from app.swaps.events import SwapTransitioned
-from app.swaps.models import SwapRequest, SwapState
+from app.swaps.events import SwapState, SwapTransitioned
+from app.swaps.models import SwapRequest
 from app.swaps.schemas import SwapCreate
 
 OPEN = (SwapState.PENDING, SwapState.ACCEPTED)

@@ -8,7 +8,7 @@ See docs/tracing.md.
 
 from app.tracing.config import TracingConfig, TracingConfigError
 from app.tracing.metrics import SPANS_DROPPED
-from app.tracing.setup import install_tracing, setup_tracing, tracing_requested
+from app.tracing.setup import install_tracing, setup_tracing
 from app.tracing.spans import add_span_attributes, current_trace_ids, trace_function, traced
 
 __all__ = [
@@ -21,5 +21,4 @@ __all__ = [
     "setup_tracing",
     "trace_function",
     "traced",
-    "tracing_requested",
 ]

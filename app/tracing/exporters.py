@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
+from app.core.otlp_endpoints import OtlpTarget, resolve_jaeger, resolve_otlp
 from app.tracing.config import TracingConfig
-from app.tracing.endpoints import OtlpTarget, resolve_jaeger, resolve_otlp
 from app.tracing.metrics import ExporterName
 
 logger = logging.getLogger(__name__)

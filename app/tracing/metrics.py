@@ -1,24 +1,18 @@
-"""The tracing pipeline's own health metric, on prometheus_client's default registry.
-
-Kept here as a plain Counter so the metrics catalog can adopt it (import ``SPANS_DROPPED``)
-without two declarations of the same name.
-"""
+"""The tracing pipeline's own health metric, built from the catalog on prometheus_client's
+default registry: spans live per process, not per app."""
 
 from __future__ import annotations
 
-from typing import Literal
+from prometheus_client import REGISTRY
 
-from prometheus_client import Counter
+from app.core.metrics import catalog
+from app.core.metrics.registry import build_counter
+from app.core.metrics.vocabulary import SpanDropReason as DropReason
+from app.core.metrics.vocabulary import SpanExporterName as ExporterName
 
-DropReason = Literal["queue_full", "export_failed", "shutdown"]
-ExporterName = Literal["otlp", "jaeger", "console"]
+__all__ = ["SPANS_DROPPED", "DropReason", "ExporterName", "count_dropped"]
 
-SPANS_DROPPED = Counter(
-    "residency_tracing_spans_dropped_total",
-    "Finished, sampled spans that never reached an exporter's destination: the export queue "
-    "was full, the export failed (collector down, slow or rejecting), or tracing was shut down.",
-    ["exporter", "reason"],
-)
+SPANS_DROPPED = build_counter(catalog.TRACING_SPANS_DROPPED, REGISTRY)
 
 
 def count_dropped(exporter: ExporterName, reason: DropReason, spans: int = 1) -> None:

@@ -18,18 +18,18 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from app.core.config import Settings
 from app.core.request_telemetry import Telemetry, TelemetryMiddleware
-from app.tracing.config import TracingConfig, env_flag
+from app.tracing.config import TracingConfig
 from app.tracing.exporters import build_exporter, plan_exporters
 from app.tracing.instrument import instrument_engine, instrument_httpx, use_stable_http_conventions
 from app.tracing.processor import CountingBatchProcessor
@@ -37,7 +37,6 @@ from app.tracing.server import ServerSpans
 from app.tracing.switch import PROCESS
 
 logger = logging.getLogger(__name__)
-_OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 FLUSH_TIMEOUT_MILLIS = 5_000
 
 
@@ -133,48 +132,42 @@ def _telemetry_of(app: Starlette) -> Telemetry:
     return telemetry
 
 
+def trace_requests(
+    provider: TracerProvider | None, telemetry: Telemetry, engine: AsyncEngine | None
+) -> None:
+    """Server spans from the request layer, client spans for the database and httpx."""
+    if provider is None:
+        telemetry.tracing = None
+        return
+    instrument_httpx()
+    telemetry.tracing = ServerSpans(PROCESS.get_tracer("residency_scheduler.http"), telemetry)
+    if engine is not None:
+        instrument_engine(engine)
+
+
 def setup_tracing(config: TracingConfig, app: Starlette | None = None) -> TracerProvider | None:
     """Trace the process per ``config`` and, given ``app``, its requests and database.
 
-    Sets ``app.state.telemetry.tracing`` (server spans), instruments
-    ``app.state.database.engine`` and httpx, and flushes spans at the app's shutdown. Returns
-    the SDK provider, or None when ``config.enabled`` is false.
+    Sets ``app.state.telemetry.tracing`` (server spans) and instruments the app's database
+    engine and httpx; an app built by ``create_app`` flushes spans when it stops. Returns the
+    SDK provider, or None when ``config.enabled`` is false.
     """
     use_stable_http_conventions()  # before any instrumentation reads the opt-in
     provider = configure_process(config)
-    if app is None:
-        return provider
-    telemetry = _telemetry_of(app)
-    if provider is None:
-        telemetry.tracing = None
-        return None
-    instrument_httpx()
-    telemetry.tracing = ServerSpans(PROCESS.get_tracer("residency_scheduler.http"), telemetry)
-    database = getattr(app.state, "database", None)
-    if database is not None and getattr(database, "engine", None) is not None:
-        instrument_engine(database.engine)
-    shutdown = getattr(app.state, "shutdown", None)
-    if isinstance(shutdown, list) and flush_spans not in shutdown:
-        shutdown.append(flush_spans)
+    if app is not None:
+        services = getattr(app.state, "services", None)
+        engine = services.database.engine if services is not None else None
+        trace_requests(provider, _telemetry_of(app), engine)
     return provider
 
 
-def tracing_requested(settings: Settings, environ: Mapping[str, str] | None = None) -> bool:
-    """Tracing is on when TRACING_ENABLED=true, or (unless TRACING_ENABLED=false is set) when an
-    exporter is configured; OTEL_SDK_DISABLED=true turns it off whatever else is set."""
-    env = os.environ if environ is None else environ
-    if "OTEL_SDK_DISABLED" in env and env_flag("OTEL_SDK_DISABLED", env):
-        return False
-    if "tracing_enabled" in settings.model_fields_set:
-        return settings.tracing_enabled
-    exporter_set = any(env.get(name, "").strip() for name in _OTLP_ENDPOINT_VARIABLES)
-    return exporter_set or settings.tracing_console or settings.jaeger_endpoint is not None
-
-
 def install_tracing(
-    app: Starlette, settings: Settings, environ: Mapping[str, str] | None = None
+    settings: Settings, telemetry: Telemetry, engine: AsyncEngine
 ) -> TracerProvider | None:
-    """create_app's one line: tracing from settings and OTEL_* variables, when requested."""
-    if not tracing_requested(settings, environ):
+    """create_app's one line: tracing from the settings, when they ask for it."""
+    if not settings.tracing_requested:
         return None
-    return setup_tracing(TracingConfig.from_env(settings, environ), app)
+    use_stable_http_conventions()
+    provider = configure_process(TracingConfig.from_settings(settings))
+    trace_requests(provider, telemetry, engine)
+    return provider

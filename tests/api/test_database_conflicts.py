@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.api.dependencies import DbSession
 from app.core.config import Settings
 from app.db.migrate import upgrade_database
 from app.main import create_app
+from app.services import DbSession
 from tests.helpers import api_client
 from tests.support.servers import PostgresServer
 
@@ -33,7 +33,7 @@ async def app(postgres: PostgresServer) -> AsyncIterator[FastAPI]:
     url = postgres.create_database(f"db_conflicts_{next(_numbers)}")
     await upgrade_database(url)
     application = create_app(Settings(database_url=url, environment="test"))
-    async with application.state.database.session() as session:
+    async with application.state.services.database.session() as session:
         for statement in (
             "CREATE TABLE scratch (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)",
             "INSERT INTO scratch (id) VALUES (1), (2)",
@@ -66,7 +66,7 @@ async def app(postgres: PostgresServer) -> AsyncIterator[FastAPI]:
     )
     application.add_api_route("/test/lock/{first}/{second}", lock_in_order, methods=["POST"])
     yield application
-    await application.state.database.dispose()
+    await application.state.services.database.dispose()
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ async def test_a_real_deadlock_is_a_409_for_one_request_only(
     assert statuses == [200, 409], [r.text for r in results]
     refused = next(r for r in results if r.status_code == 409)
     assert "retry" in refused.json()["detail"] and refused.headers["retry-after"] == "1"
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         counts = list(await session.scalars(text("SELECT n FROM scratch ORDER BY id")))
     assert counts == [1, 1]  # the loser's first update was rolled back
 
@@ -103,7 +103,7 @@ async def test_a_failed_commit_is_never_answered_200(
 ) -> None:
     # The session commits before the response is sent, so the client learns the write was lost.
     assert (await caller.post(f"/test/commit-fails/{code}")).status_code == status
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         assert await session.scalar(text("SELECT count(*) FROM fails_at_commit")) == 0
 
 

@@ -25,7 +25,7 @@ async def test_ready_is_503_when_database_is_unreachable() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         response = await client.get("/ready")
         liveness = await client.get("/health")
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "unreachable"
     assert liveness.status_code == 200

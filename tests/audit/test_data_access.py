@@ -18,7 +18,7 @@ from tests.helpers import API, captured, schedule_file
 
 
 async def trail(app: FastAPI) -> list[AuditEvent]:
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         return list(await session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
@@ -142,7 +142,7 @@ async def test_unusual_export_volume_is_flagged_once(database_url: str) -> None:
         assert len(events) == 1 and events[0].resource_type == "export"
         assert events[0].actor_user_id is not None
     finally:
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
 
 
 def test_exports_from_the_command_line_are_audited(

@@ -18,6 +18,7 @@ from app.main import create_app
 from app.security.clock import ManualClock
 from app.security.lockout import LockoutPolicy
 from tests.helpers import API, PASSWORD, api_client, captured, create_user
+from tests.support.lifespan import start, stop
 from tests.support.servers import RedisServer
 
 
@@ -30,7 +31,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def clock(app: FastAPI) -> ManualClock:
     manual = ManualClock(float(int(time.time())))
-    app.state.security.clock.use(manual)
+    app.state.services.clock.use(manual)
     return manual
 
 
@@ -92,7 +93,7 @@ async def test_account_locks_after_five_failures_then_doubles(
         assert (await attempt(app, "casey", "wrong", ip=f"10.3.0.{n}")).status_code == 401
     assert (await attempt(app, "casey", PASSWORD, ip="10.3.0.9")).status_code == 200
 
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         flagged = list(
             await session.scalars(select(AuditEvent).where(AuditEvent.action == "brute_force"))
         )
@@ -140,17 +141,16 @@ async def ip_store_app(
         rate_limit_login="1000/minute",
         redis_url=server.url,
     )
-    with_redis = create_app(settings)
-    await with_redis.state.security.redis.flushdb()
+    with_redis = await start(create_app(settings))
+    await with_redis.state.services.redis.flushdb()
     yield with_redis
-    for stop in with_redis.state.shutdown:
-        await stop()
+    await stop(with_redis)
 
 
 async def test_source_ip_lock_doubles_up_to_an_hour(ip_store_app: FastAPI) -> None:
     app = ip_store_app
     clock = ManualClock(float(int(time.time())))
-    app.state.security.clock.use(clock)
+    app.state.services.clock.use(clock)
     waits = []
     for n in range(22):  # unknown usernames only, all from one address
         response = await attempt(app, f"guess{n}", "wrong", ip="192.0.2.99")

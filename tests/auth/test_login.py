@@ -53,7 +53,7 @@ async def test_login_upgrades_weak_hashes_to_argon2id_defaults(
 ) -> None:
     await create_user(app, Role.FACULTY, username="fran")  # stored with cheap parameters
     assert (await login(anon, "fran")).status_code == 200
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         user = await session.scalar(select(User).where(User.username == "fran"))
     assert user is not None and user.password_hash.startswith("$argon2id$")
     assert not hasher.check_needs_rehash(user.password_hash)
@@ -73,7 +73,7 @@ async def test_bad_password_and_unknown_user_look_the_same(
 
 async def test_inactive_users_cannot_sign_in(app: FastAPI, anon: httpx.AsyncClient) -> None:
     user_id = await create_user(app, Role.FACULTY, username="gone")
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         (await session.get(User, user_id)).active = False  # type: ignore[union-attr]
     with captured(AuthenticationFailed) as events:
         assert (await login(anon, "gone")).status_code == 401
@@ -107,7 +107,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     after = await anon.post(f"{API}/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
     assert after.status_code == 401
 
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         tokens = list(await session.scalars(select(RefreshToken)))
         audit = list(
             await session.scalars(
@@ -135,8 +135,8 @@ async def test_refresh_with_unknown_or_access_token_is_401(
 async def test_expired_refresh_token_is_401(app: FastAPI, anon: httpx.AsyncClient) -> None:
     await create_user(app, Role.RESIDENT, username="rio")
     pair = (await login(anon, "rio")).json()
-    real = app.state.security.clock.source
-    app.state.security.clock.use(lambda: real() + 8 * 86400)
+    real = app.state.services.clock.source
+    app.state.services.clock.use(lambda: real() + 8 * 86400)
     with captured(AuthenticationFailed) as events:
         response = await anon.post(
             f"{API}/auth/refresh", json={"refresh_token": pair["refresh_token"]}
@@ -164,7 +164,7 @@ async def test_logout_ends_the_sign_in(app: FastAPI, anon: httpx.AsyncClient) ->
 async def test_deactivated_user_cannot_refresh(app: FastAPI, anon: httpx.AsyncClient) -> None:
     user_id = await create_user(app, Role.RESIDENT, username="rio")
     pair = (await login(anon, "rio")).json()
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         (await session.get(User, user_id)).active = False  # type: ignore[union-attr]
     body = {"refresh_token": pair["refresh_token"]}
     assert (await anon.post(f"{API}/auth/refresh", json=body)).status_code == 401

@@ -131,7 +131,7 @@ async def test_role_matrix(app: FastAPI, role_client: tuple[str, int, httpx.Asyn
             assert response.status_code == 403, (role, method, path, response.status_code)
             assert len(denied) == 1, (role, method, path)
             refused.append(denied[0].resource_type)
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         audited = list(
             await session.scalars(
                 select(AuditEvent).where(AuditEvent.action == "denied").order_by(AuditEvent.id)
@@ -211,7 +211,7 @@ async def test_another_residents_data_is_refused_and_flagged(
         response = await resident_client.get(f"{API}{path.format(**ids)}", params=query)
     assert response.status_code == 403
     assert events == [AccessDenied(resource), SuspiciousActivity("cross_resident_access")]  # type: ignore[arg-type]
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         flagged = await session.scalar(
             select(AuditEvent).where(AuditEvent.action == "cross_resident_access")
         )

@@ -56,12 +56,12 @@ async def test_apps_built_after_it_accept_each_others_tokens(
     first, second = create_app(load_settings()), create_app(load_settings())  # two "workers"
     try:
         user = await create_user(first, Role.FACULTY)
-        token = first.state.security.tokens.issue(user, Role.FACULTY)
+        token = first.state.services.tokens.issue(user, Role.FACULTY)
         async with api_client(second, {"Authorization": f"Bearer {token}"}) as other:
             assert (await other.get(f"{API}/auth/me")).status_code == 200
     finally:
         for app in (first, second):
-            await app.state.database.dispose()
+            await app.state.services.database.dispose()
 
 
 def me_requests_by_pid(directory: Path) -> dict[int, float]:

@@ -46,7 +46,7 @@ async def test_no_token_is_401_missing_token(app: FastAPI) -> None:
 async def test_expired_token_is_401(app: FastAPI) -> None:
     user_id = await create_user(app, Role.ADMIN)
     expired = AccessTokens(
-        app.state.security.tokens._secret, 900, clock=lambda: time.time() - 3600
+        app.state.services.tokens._secret, 900, clock=lambda: time.time() - 3600
     ).issue(user_id, Role.ADMIN)
     with captured(AuthenticationFailed) as events:
         response = await status_for(app, f"Bearer {expired}")
@@ -100,7 +100,7 @@ async def test_token_signed_by_another_deployment_is_401(app: FastAPI) -> None:
 
 async def test_a_valid_token_is_accepted(app: FastAPI) -> None:
     user_id = await create_user(app, Role.FACULTY)
-    token = app.state.security.tokens.issue(user_id, Role.FACULTY)
+    token = app.state.services.tokens.issue(user_id, Role.FACULTY)
     response = await status_for(app, f"Bearer {token}")
     assert response.status_code == 200
     async with api_client(app, {"Authorization": f"Bearer {token}"}) as client:
@@ -118,7 +118,7 @@ async def test_health_and_login_need_no_token(app: FastAPI) -> None:
 @pytest.mark.parametrize("missing", ["sub", "role", "jti", "exp", "iat", "type"])
 async def test_a_correctly_signed_token_missing_a_claim_is_401(app: FastAPI, missing: str) -> None:
     user_id = await create_user(app, Role.ADMIN)
-    secret = app.state.security.tokens._secret.encode()
+    secret = app.state.services.tokens._secret.encode()
     token = hand_made(
         {"alg": "HS256", "typ": "JWT"},
         {k: v for k, v in claims(user_id).items() if k != missing},

@@ -61,7 +61,7 @@ async def test_admin_creates_lists_updates_and_deactivates(
         )
         assert again.status_code == 401
 
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         trail = [
             (e.action, e.resource_type)
             for e in await session.scalars(
@@ -129,11 +129,11 @@ def test_create_user_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
                 response = await anon.post(
                     f"{API}/auth/login", json={"username": "root", "password": PASSWORD}
                 )
-            async with Database(app.state.settings.database_url).session() as session:
+            async with Database(app.state.services.settings.database_url).session() as session:
                 stored = await session.scalar(select(User.password_hash).where(User.id == 1))
             assert stored is not None and stored.startswith("$argon2id$")
             return response.status_code
         finally:
-            await app.state.database.dispose()
+            await app.state.services.database.dispose()
 
     assert asyncio.run(sign_in()) == 200

@@ -22,6 +22,7 @@ from app.main import create_app
 from app.security.clock import ManualClock
 from tests.compliance.test_api import too_many_hours
 from tests.helpers import API, api_client, captured, create_shift, schedule_file, signed_in_headers
+from tests.support.lifespan import start, stop
 from tests.support.servers import PostgresServer, RedisServer
 
 _numbers = itertools.count(1)
@@ -191,11 +192,10 @@ async def redis_replicas(
         redis_url=redis.url,
         jwt_secret="replica-shared-secret-0123456789abcdef",
     )
-    first, second = create_app(settings), create_app(settings)
+    first, second = await start(create_app(settings)), await start(create_app(settings))
     yield first, second
     for app in (first, second):
-        for stop in app.state.shutdown:
-            await stop()
+        await stop(app)
 
 
 async def test_replicas_share_the_redis_cache(redis_replicas: tuple[FastAPI, FastAPI]) -> None:
@@ -224,22 +224,21 @@ async def test_an_unreachable_redis_degrades_to_misses(sqlite_url: str) -> None:
         environment="test",
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
     )
-    app = create_app(settings)
+    app = await start(create_app(settings))
     try:
-        async with app.state.database.session() as session:
+        async with app.state.services.database.session() as session:
             calls = []
 
             async def compute() -> dict[str, object]:
                 calls.append(1)
                 return {"value": 1}
 
-            cache = app.state.cache
+            cache = app.state.services.cache
             assert await cache.get_or_compute(session, "schedule", compute, k=1) == {"value": 1}
             assert await cache.get_or_compute(session, "schedule", compute, k=1) == {"value": 1}
         assert len(calls) == 2
     finally:
-        for stop in app.state.shutdown:
-            await stop()
+        await stop(app)
 
 
 async def test_memory_store_expires_and_evicts() -> None:

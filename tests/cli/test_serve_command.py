@@ -17,7 +17,7 @@ from app.cli import cli
         ({"PUSHGATEWAY_URL": "ftp://gateway:9091"}, "PUSHGATEWAY_URL: must be HOST:PORT"),
         (
             {"TRACING_ENABLED": "true", "OTEL_TRACES_SAMPLER_ARG": "1.5"},
-            "OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1",
+            "OTEL_TRACES_SAMPLER_ARG: Input should be less than or equal to 1",
         ),
         (
             {"OTEL_EXPORTER_OTLP_ENDPOINT": "udp://collector:4317"},

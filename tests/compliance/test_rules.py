@@ -10,7 +10,7 @@ import pytest
 from app.compliance import rules
 from app.compliance.blocks import WindowTotals
 from app.compliance.duty_periods import duty_gaps, merge_duty_periods
-from app.compliance.report import Severity
+from app.compliance.events import Severity
 from app.schedules.file_format import ResidentEntry, ShiftEntry, ShiftKind
 from tests.compliance.builders import at
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from app.db.engine import build_engine
 from app.db.migrate import alembic_config, upgrade_database
-from app.db.models import Base
+from app.models import Base
 
 
 def _differences(connection: Connection) -> list[Any]:

@@ -41,6 +41,7 @@ from app.main import create_app
 from app.tracing import TracingConfig
 from app.tracing.setup import configure_process
 from app.tracing.switch import PROCESS
+from tests.support.lifespan import start, stop
 from tests.support.otlp import otlp_grpc_receiver, otlp_http_receiver
 from tests.support.servers import PushgatewayServer, pushgateway_server
 
@@ -191,10 +192,9 @@ async def wait_until(check: Callable[[], bool], what: str, seconds: float = 30.0
 async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/guide.db", environment="test")
     await upgrade_database(settings.database_url)
-    application = create_app(settings)
+    application = await start(create_app(settings))
     yield application
-    for stop in application.state.shutdown:
-        await stop()
+    await stop(application)
     configure_process(TracingConfig(enabled=False))  # tracing off again for later tests
 
 
@@ -299,8 +299,7 @@ async def test_1_opentelemetry_configuration(app: FastAPI) -> None:
         assert namespace["config"].sample_rate == 1.0
         async with client_for(app) as client:
             assert (await client.get("/ready")).status_code == 200
-        for stop in app.state.shutdown:  # the lifespan's shutdown flushes the spans
-            await stop()
+        await stop(app)  # the lifespan's shutdown flushes the spans
         for receiver in (otlp, jaeger):  # both set: both receive
             span = receiver.wait_for(lambda s: s.name == "GET /ready")
             assert span.resource["service.name"] == "residency-scheduler"

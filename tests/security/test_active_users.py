@@ -13,13 +13,14 @@ from app.auth.models import Role
 from app.security.active_users import MemoryActiveUsers, RedisActiveUsers
 from app.security.clock import ManualClock
 from tests.helpers import API, api_client, signed_in_headers
+from tests.support.lifespan import start, stop
 from tests.support.servers import RedisServer
 
 _keys = itertools.count(1)
 
 
 async def test_requests_make_users_active(app: FastAPI) -> None:
-    tracker = app.state.active_users
+    tracker = app.state.services.active_users
     assert await tracker.count() == 0
     first = await signed_in_headers(app, Role.FACULTY)
     second = await signed_in_headers(app, Role.COORDINATOR)
@@ -92,14 +93,13 @@ async def test_active_users_through_redis_via_the_api(redis: RedisServer, sqlite
     client = Redis.from_url(redis.url)
     await client.delete("scheduler:active_users")
     settings = Settings(database_url=sqlite_url, environment="test", redis_url=redis.url)
-    app = create_app(settings)
+    app = await start(create_app(settings))
     try:
-        assert isinstance(app.state.active_users, RedisActiveUsers)
+        assert isinstance(app.state.services.active_users, RedisActiveUsers)
         async with api_client(app, await signed_in_headers(app, Role.FACULTY)) as caller:
             await caller.get(f"{API}/rotations")
-        assert await app.state.active_users.count() == 1
+        assert await app.state.services.active_users.count() == 1
         assert await client.zcard("scheduler:active_users") == 1
     finally:
         await client.aclose()
-        for stop in app.state.shutdown:
-            await stop()
+        await stop(app)

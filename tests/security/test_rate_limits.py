@@ -13,6 +13,7 @@ from app.auth.models import Role
 from app.core.config import Settings
 from app.main import create_app
 from tests.helpers import API, api_client, captured, create_user, signed_in_headers
+from tests.support.lifespan import start, stop
 from tests.support.servers import RedisServer, free_port
 
 _prefixes = itertools.count(1)
@@ -83,11 +84,10 @@ async def shared_redis_apps(
         rate_limit_api="4/minute",
         rate_limit_login="2/minute",
     )
-    first, second = create_app(settings), create_app(settings)
+    first, second = await start(create_app(settings)), await start(create_app(settings))
     yield first, second
     for app in (first, second):
-        for stop in app.state.shutdown:
-            await stop()
+        await stop(app)
 
 
 async def test_replicas_share_limits_through_redis(
@@ -95,7 +95,7 @@ async def test_replicas_share_limits_through_redis(
 ) -> None:
     first, second = shared_redis_apps
     user = await create_user(first, Role.FACULTY)
-    headers = {"Authorization": f"Bearer {first.state.security.tokens.issue(user, Role.FACULTY)}"}
+    headers = {"Authorization": f"Bearer {first.state.services.tokens.issue(user, Role.FACULTY)}"}
     async with api_client(first, headers) as one, api_client(second, headers) as two:
         statuses = [
             (await client.get(f"{API}/rotations")).status_code
@@ -115,17 +115,16 @@ async def test_redis_outage_fails_open(sqlite_url: str) -> None:
         environment="test",
         redis_url=f"redis://127.0.0.1:{free_port()}/0",
     )
-    app = create_app(settings)
+    app = await start(create_app(settings))
     try:
         async with api_client(app, await signed_in_headers(app, Role.FACULTY)) as caller:
             assert (await caller.get(f"{API}/rotations")).status_code == 200
     finally:
-        for stop in app.state.shutdown:
-            await stop()
+        await stop(app)
 
 
 async def test_the_default_api_limit_is_200_per_minute(sqlite_url: str) -> None:
-    app = create_app(Settings(database_url=sqlite_url, environment="test"))
+    app = await start(create_app(Settings(database_url=sqlite_url, environment="test")))
     try:
         async with api_client(app, await signed_in_headers(app, Role.RESIDENT)) as caller:
             statuses = [(await caller.get(f"{API}/auth/me")).status_code for _ in range(200)]
@@ -133,4 +132,4 @@ async def test_the_default_api_limit_is_200_per_minute(sqlite_url: str) -> None:
             refused = await caller.get(f"{API}/auth/me")
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     finally:
-        await app.state.database.dispose()
+        await stop(app)

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from app.core.config import Settings, SettingsError, load_settings
-from app.security.install import build_security
+from app.services import build_services
 
 STRONG = "9f2c1e7a4b8d0f3e6a5c2b9d8e7f1a0c"
 
@@ -44,17 +44,14 @@ def test_secret_never_shows_in_repr() -> None:
 def test_development_gets_an_ephemeral_key_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from app.db.engine import Database
-
     settings = Settings(environment="development", database_url="sqlite:////tmp/unused.db")
-    with caplog.at_level(logging.WARNING, logger="app.security.install"):
-        first = build_security(settings, Database(settings.database_url))
-        second = build_security(settings, Database(settings.database_url))
+    with caplog.at_level(logging.WARNING, logger="app.services"):
+        first = build_services(settings)
+        second = build_services(settings)
     assert any("JWT_SECRET is not set" in r.getMessage() for r in caplog.records)
     assert first.tokens._secret != second.tokens._secret
-    configured = build_security(
-        Settings(jwt_secret=STRONG, database_url="sqlite:////tmp/unused.db"),
-        Database(settings.database_url),
+    configured = build_services(
+        Settings(jwt_secret=STRONG, database_url="sqlite:////tmp/unused.db")
     )
     assert configured.tokens._secret == STRONG
 

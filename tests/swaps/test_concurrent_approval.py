@@ -24,7 +24,8 @@ from app.db.migrate import upgrade_database
 from app.main import create_app
 from app.schedules.models import Shift
 from app.swaps import service
-from app.swaps.models import SwapRequest, SwapState
+from app.swaps.events import SwapState
+from app.swaps.models import SwapRequest
 from tests.helpers import API, api_client, bearer, create_user, schedule_file, signed_in_headers
 from tests.support.servers import PostgresServer
 
@@ -58,7 +59,7 @@ async def replicas(postgres: PostgresServer) -> AsyncIterator[tuple[FastAPI, Fas
     first, second = create_app(settings), create_app(settings)
     yield first, second
     for app in (first, second):
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
 
 
 async def accepted_swaps(
@@ -123,7 +124,7 @@ async def test_exactly_one_of_two_conflicting_approvals_wins(
             statuses = sorted(r.status_code for r in results)
             assert statuses == [200, 409], [r.text for r in results]
             winner = next(r for r in results if r.status_code == 200).json()
-            async with first.state.database.session() as session:
+            async with first.state.services.database.session() as session:
                 shift = await session.get(Shift, shift_id)
                 states = {
                     s.id: s.state
@@ -183,7 +184,7 @@ async def test_two_swaps_that_only_clash_together_cannot_both_execute(
     assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
     loser = next(r for r in results if r.status_code == 409)
     assert "overlaps" in loser.json()["detail"]
-    async with first.state.database.session() as session:
+    async with first.state.services.database.session() as session:
         owners = [(await session.get(Shift, s)).person_id for s in shifts]  # type: ignore[union-attr]
         states = sorted(
             s.state

@@ -14,8 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.events import AccessDenied, SuspiciousActivity, UserAction
 from app.auth.models import Role
 from app.schedules.overrides import ComplianceOverride
-from app.swaps.events import SwapTransitioned
-from app.swaps.models import SwapState
+from app.swaps.events import SwapState, SwapTransitioned
 from tests.helpers import API, api_client, captured, create_shift, schedule_file, signed_in_headers
 
 P, A, X, E, R, C = (
@@ -208,7 +207,7 @@ async def test_approval_rechecks_acgme_and_needs_a_justification(app: FastAPI, w
     assert kept.status_code == 200, kept.text
     assert kept.json()["state"] == "executed" and kept.json()["override_justification"] == reason
     assert await owner(ward, shift_id) == ward.r02
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         overrides = list(await session.scalars(select(ComplianceOverride)))
     assert overrides and all(o.justification == reason for o in overrides)
 
@@ -234,7 +233,7 @@ async def test_swap_actions_are_audited(app: FastAPI, ward: Ward) -> None:
     swap = await offer(ward)
     await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
     await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         trail = [
             e.action
             for e in await session.scalars(

@@ -121,7 +121,7 @@ def traced_app(database_url: str) -> Callable[..., object]:
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 yield TracedApp(app, c, provider)
         finally:
-            await app.state.database.dispose()
+            await app.state.services.database.dispose()
 
     return build
 

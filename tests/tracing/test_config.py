@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
 import pytest
 
 from app import __version__
-from app.core.config import Settings, SettingsError
-from app.tracing import TracingConfig, TracingConfigError, tracing_requested
-from app.tracing.endpoints import OtlpTarget, resolve_jaeger, resolve_otlp
+from app.core.config import Settings, SettingsError, load_settings
+from app.core.otlp_endpoints import OtlpTarget, resolve_jaeger, resolve_otlp
+from app.tracing import TracingConfig, TracingConfigError
 from app.tracing.exporters import plan_exporters
 
 
@@ -135,13 +138,28 @@ def _settings(**values: object) -> Settings:
     return Settings(database_url="sqlite:///./x.db", **values)  # type: ignore[arg-type]
 
 
-def test_from_env_reads_the_standard_otel_variables() -> None:
+@pytest.fixture
+def from_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
+    """Settings read from the environment ``env`` (plus explicit ``values``), as at startup."""
+    for name in os.environ:
+        if name.startswith(("OTEL_", "TRACING_")) or name in ("JAEGER_ENDPOINT", "SERVICE_NAME"):
+            monkeypatch.delenv(name)
+
+    def read(env: dict[str, str], **values: object) -> Settings:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return _settings(**values)
+
+    return read
+
+
+def test_from_settings_reads_the_standard_otel_variables(from_env: Callable[..., Settings]) -> None:
     env = {
         "OTEL_SERVICE_NAME": "scheduler-eu",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
         "OTEL_TRACES_SAMPLER_ARG": "0.25",
     }
-    config = TracingConfig.from_env(_settings(environment="test"), env)
+    config = TracingConfig.from_settings(from_env(env, environment="test"))
     assert config.service_name == "scheduler-eu"
     assert config.environment == "test"
     assert config.otlp_endpoint == "http://collector:4318/v1/traces"  # base URL + signal path
@@ -149,36 +167,41 @@ def test_from_env_reads_the_standard_otel_variables() -> None:
     assert config.enabled is True
 
 
-def test_from_env_reads_the_batch_processor_variables() -> None:
+def test_from_settings_reads_the_batch_processor_variables(
+    from_env: Callable[..., Settings],
+) -> None:
     env = {
         "OTEL_BSP_MAX_QUEUE_SIZE": "100",
         "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "10",
         "OTEL_BSP_SCHEDULE_DELAY": "250",  # milliseconds, as OpenTelemetry defines them
         "OTEL_BSP_EXPORT_TIMEOUT": "1500",
     }
-    config = TracingConfig.from_env(_settings(), env)
+    config = TracingConfig.from_settings(from_env(env))
     assert (config.max_queue_size, config.max_export_batch_size) == (100, 10)
     assert (config.schedule_delay, config.export_timeout) == (0.25, 1.5)
 
 
-def test_from_env_signal_endpoint_is_used_as_is_and_protocol_is_honoured() -> None:
+def test_signal_endpoint_is_used_as_is_and_protocol_is_honoured(
+    from_env: Callable[..., Settings],
+) -> None:
     env = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/custom",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
     }
-    config = TracingConfig.from_env(_settings(), env)
+    config = TracingConfig.from_settings(from_env(env))
     assert config.otlp_endpoint == "http://collector:4318/custom"
     assert config.otlp_protocol == "grpc"
-    generic = TracingConfig.from_env(
-        _settings(), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/otlp"}
-    )
-    assert generic.otlp_endpoint == "http://c:4318/otlp/v1/traces"
 
 
-def test_from_env_reads_the_app_settings() -> None:
+def test_the_generic_endpoint_is_a_base_url(from_env: Callable[..., Settings]) -> None:
+    generic = from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318/otlp"})
+    assert TracingConfig.from_settings(generic).otlp_endpoint == "http://c:4318/otlp/v1/traces"
+
+
+def test_from_settings_reads_the_app_settings() -> None:
     settings = _settings(jaeger_endpoint="jaeger:6831", tracing_console=True, service_name="svc")
-    config = TracingConfig.from_env(settings, {})
+    config = TracingConfig.from_settings(settings)
     assert (config.jaeger_endpoint, config.console, config.service_name) == (
         "jaeger:6831",
         True,
@@ -190,47 +213,61 @@ def test_from_env_reads_the_app_settings() -> None:
     ("sampler", "rate"),
     [("always_off", 0.0), ("parentbased_always_on", 1.0), ("parentbased_traceidratio", 0.5)],
 )
-def test_from_env_sampler_names(sampler: str, rate: float) -> None:
+def test_sampler_names(from_env: Callable[..., Settings], sampler: str, rate: float) -> None:
     env = {"OTEL_TRACES_SAMPLER": sampler, "OTEL_TRACES_SAMPLER_ARG": "0.5"}
-    assert TracingConfig.from_env(_settings(), env).sample_rate == rate
+    assert TracingConfig.from_settings(from_env(env)).sample_rate == rate
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"OTEL_TRACES_SAMPLER_ARG": "2"}, "OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1"),
-        ({"OTEL_TRACES_SAMPLER_ARG": "lots"}, "OTEL_TRACES_SAMPLER_ARG: must be a number"),
-        ({"OTEL_TRACES_SAMPLER": "jaeger_remote"}, "OTEL_TRACES_SAMPLER: must be one of"),
+        ({"OTEL_TRACES_SAMPLER_ARG": "2"}, "OTEL_TRACES_SAMPLER_ARG: Input should be less than"),
+        ({"OTEL_TRACES_SAMPLER_ARG": "lots"}, "OTEL_TRACES_SAMPLER_ARG: Input should be a valid"),
+        ({"OTEL_TRACES_SAMPLER": "jaeger_remote"}, "OTEL_TRACES_SAMPLER: Input should be 'always"),
         ({"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://x"}, "OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://x'"),
         (
             {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://:1"},
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:",
         ),
-        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc"),
-        ({"OTEL_SDK_DISABLED": "maybe"}, "OTEL_SDK_DISABLED: must be true or false"),
-        ({"OTEL_BSP_MAX_QUEUE_SIZE": "big"}, "OTEL_BSP_MAX_QUEUE_SIZE: must be an integer"),
-        ({"OTEL_BSP_MAX_QUEUE_SIZE": "0"}, "OTEL_BSP_MAX_QUEUE_SIZE: must be an integer >= 1"),
-        ({"OTEL_BSP_SCHEDULE_DELAY": "0"}, "OTEL_BSP_SCHEDULE_DELAY: must be a number of milli"),
-        ({"OTEL_BSP_EXPORT_TIMEOUT": "1.5"}, "OTEL_BSP_EXPORT_TIMEOUT: must be an integer"),
+        (
+            {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
+            "OTEL_EXPORTER_OTLP_PROTOCOL: Input should be 'grpc' or 'http/protobuf'",
+        ),
+        ({"OTEL_SDK_DISABLED": "maybe"}, "OTEL_SDK_DISABLED: Input should be a valid boolean"),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "big"}, "OTEL_BSP_MAX_QUEUE_SIZE: Input should be a valid"),
+        ({"OTEL_BSP_MAX_QUEUE_SIZE": "0"}, "OTEL_BSP_MAX_QUEUE_SIZE: Input should be greater"),
+        ({"OTEL_BSP_SCHEDULE_DELAY": "0"}, "OTEL_BSP_SCHEDULE_DELAY: Input should be greater"),
+        ({"OTEL_BSP_EXPORT_TIMEOUT": "1.5"}, "OTEL_BSP_EXPORT_TIMEOUT: Input should be a valid"),
         (
             {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "0"},
-            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must be an integer >= 1",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Input should be greater than or equal to 1",
         ),
     ],
 )
-def test_from_env_errors_name_the_variable(env: dict[str, str], message: str) -> None:
-    with pytest.raises(TracingConfigError) as caught:
-        TracingConfig.from_env(_settings(), env)
-    assert str(caught.value).startswith(message)
+def test_bad_variables_are_refused_once_by_name(
+    from_env: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    message: str,
+) -> None:
+    from_env({})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    text = str(caught.value)
+    assert text.startswith(f"invalid configuration: {message}")
+    assert text.count(next(iter(env))) == 1  # reported once
 
 
-def test_from_env_names_the_setting_for_a_bad_jaeger_endpoint() -> None:
-    with pytest.raises(TracingConfigError, match=r"^JAEGER_ENDPOINT: 'udp://x:6831'"):
-        TracingConfig.from_env(_settings(jaeger_endpoint="udp://x:6831"), {})
+def test_a_bad_jaeger_endpoint_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JAEGER_ENDPOINT", "udp://x:6831")
+    with pytest.raises(SettingsError, match=r"JAEGER_ENDPOINT: 'udp://x:6831'"):
+        load_settings()
 
 
-def test_otel_sdk_disabled_disables() -> None:
-    assert TracingConfig.from_env(_settings(), {"OTEL_SDK_DISABLED": "true"}).enabled is False
+def test_otel_sdk_disabled_disables(from_env: Callable[..., Settings]) -> None:
+    assert TracingConfig.from_settings(from_env({"OTEL_SDK_DISABLED": "true"})).enabled is False
 
 
 @pytest.mark.parametrize(
@@ -248,26 +285,25 @@ def test_otel_sdk_disabled_disables() -> None:
     ],
 )
 def test_tracing_is_turned_on_from_settings_without_code(
-    values: dict[str, object], env: dict[str, str], requested: bool
+    from_env: Callable[..., Settings],
+    values: dict[str, object],
+    env: dict[str, str],
+    requested: bool,
 ) -> None:
-    assert tracing_requested(_settings(**values), env) is requested
+    assert from_env(env, **values).tracing_requested is requested
 
 
-def test_tracing_enabled_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACING_ENABLED", "false")
-    monkeypatch.setenv("JAEGER_ENDPOINT", "jaeger:6831")
-    assert tracing_requested(_settings(), {}) is False  # explicit false beats an endpoint
-    monkeypatch.setenv("TRACING_ENABLED", "true")
-    assert tracing_requested(_settings(), {}) is True
+def test_tracing_enabled_from_the_environment(from_env: Callable[..., Settings]) -> None:
+    settings = from_env({"TRACING_ENABLED": "false", "JAEGER_ENDPOINT": "jaeger:6831"})
+    assert settings.tracing_requested is False  # explicit false beats an endpoint
+    assert from_env({"TRACING_ENABLED": "true"}).tracing_requested is True
 
 
 def test_every_variable_read_is_documented() -> None:
-    import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    source = (root / "app" / "tracing" / "config.py").read_text()
-    variables = set(re.findall(r'"(OTEL_[A-Z_]+)"', source))
+    variables = {name.upper() for name in Settings.model_fields if name.startswith("otel_")}
     assert "OTEL_BSP_EXPORT_TIMEOUT" in variables
     text = (root / "docs" / "configuration.md").read_text()  # the full list of variables
     assert [v for v in sorted(variables) if v not in text] == []

@@ -21,6 +21,7 @@ from app.core.logging.testing import capture_logs
 from app.main import create_app
 from app.tracing.server import ServerSpans
 from app.tracing.switch import PROCESS
+from tests.support.lifespan import start, stop
 from tests.support.otlp import OtlpHttpReceiver
 from tests.support.servers import free_port
 
@@ -65,7 +66,9 @@ async def traced_by_settings(
     """TRACING_ENABLED=true and an OTLP endpoint in the environment; no tracing code."""
     http_receiver.clear()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", http_receiver.base_url)
-    app = create_app(Settings(database_url=database_url, environment="test", tracing_enabled=True))
+    app = await start(
+        create_app(Settings(database_url=database_url, environment="test", tracing_enabled=True))
+    )
     assert isinstance(app.state.telemetry.tracing, ServerSpans)
 
     @app.get("/tests/correlated")
@@ -74,8 +77,7 @@ async def traced_by_settings(
         return {"ok": "yes"}
 
     yield app
-    for stop in app.state.shutdown:  # what the lifespan does at shutdown (flushes spans)
-        await stop()
+    await stop(app)  # what the lifespan does at shutdown (flushes spans)
 
 
 async def test_exemplar_log_lines_and_span_carry_the_requests_trace_id(
@@ -97,8 +99,7 @@ async def test_exemplar_log_lines_and_span_carry_the_requests_trace_id(
     assert exemplars["/ready"] == {ready["trace_id"]}
     assert ready["trace_id"] != inside["trace_id"]
 
-    for stop in traced_by_settings.state.shutdown:
-        await stop()
+    await stop(traced_by_settings)
     server = http_receiver.wait_for(lambda s: s.name == "GET /ready")
     assert (server.trace_id, server.span_id) == (ready["trace_id"], ready["span_id"])
     statement = http_receiver.wait_for(lambda s: s.kind == "CLIENT")
@@ -125,7 +126,7 @@ async def test_collector_down_requests_succeed_and_drops_are_counted_at_metrics(
                 await asyncio.sleep(0.05)
             else:
                 raise AssertionError(f"only {now - before} failed spans counted at /metrics")
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
     warnings = [line for line in lines if line.get("level") == "warning"]
     assert [w["logger"] for w in warnings] == ["app.tracing.processor"]  # once per outage
     assert not [line for line in lines if line["logger"].startswith("opentelemetry")]
@@ -145,6 +146,6 @@ async def test_scrapes_make_no_spans(database_url: str) -> None:
             await client.get("/ready")
     finally:
         PROCESS.use(previous)
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
     names = sorted(span.name for span in exporter.get_finished_spans())
     assert names[0] == "GET /ready" and len(names) >= 2  # the request and its SQL still traced

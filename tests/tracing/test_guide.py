@@ -54,7 +54,7 @@ async def test_guide_opentelemetry_configuration(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             assert (await c.get("/ready")).status_code == 200
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
         if receiver is not None:
             from app.tracing.switch import PROCESS
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.api.dependencies import DbSession
 from app.people.models import Person, PersonKind
+from app.services import DbSession
 from app.tracing import TracingConfig
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
 from tests.tracing.conftest import TRACEPARENT

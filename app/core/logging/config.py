@@ -1,6 +1,6 @@
 """configure_logging(settings): one JSON (or console) pipeline for structlog and stdlib loggers.
 
-Called by :func:`app.core.logging.install_logging` from ``create_app``. Idempotent: the same
+Called by ``create_app()``. Idempotent: the same
 settings a second time change nothing; different settings (tests) replace the previous
 configuration, reusing the open log file when the path is unchanged.
 """
@@ -204,7 +204,7 @@ def _install_root_handler(
     route_library_loggers(level)
 
 
-def _unconfigured_defaults() -> None:
+def use_default_logging() -> None:
     """Until configure_logging runs (a script, a CLI command): JSON lines at INFO to stderr,
     redacted like every other line, so standard output stays the command's own."""
     plan = LoggingPlan(
@@ -221,6 +221,3 @@ def _unconfigured_defaults() -> None:
     shared, render = _processors(plan)
     _use_structlog_chain([add_logger_name, add_level, add_timestamp, *shared, *render])
     outputs.configure((StreamSink(2, "stderr"),))
-
-
-_unconfigured_defaults()

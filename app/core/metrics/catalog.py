@@ -19,15 +19,19 @@ from app.auth.events import (
     UserActionKind,
 )
 from app.cache.events import CacheName
-from app.compliance.events import GenerationOutcome, ValidationSource
-from app.compliance.rules import AVERAGED_RULES, RULES
+from app.compliance.events import RULE_SEVERITIES, GenerationOutcome, Severity, ValidationSource
 from app.core.metrics.spec import Label, MetricSpec, every_combination
+from app.core.metrics.vocabulary import (
+    OTHER,
+    CacheResult,
+    PushResult,
+    RefreshHook,
+    SpanDropReason,
+    SpanExporterName,
+    ValidationResult,
+)
 from app.core.request_telemetry import METHODS, OTHER_METHOD, UNMATCHED_ROUTE
-from app.swaps.models import SwapState
-from app.tracing.metrics import DropReason, ExporterName
-
-OTHER = "other"
-"""The value an unexpected label value is folded into, so no label grows without bound."""
+from app.swaps.events import SwapState
 
 # --- labels ----------------------------------------------------------------------------------
 
@@ -42,15 +46,12 @@ CPU_MODE = Label(
     "mode", ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
 )  # psutil's Linux fields; other systems report the subset they have
 
-_RULE_SEVERITY: tuple[tuple[str, str], ...] = (
-    *((rule.id, str(rule.severity)) for rule in RULES),
-    *((rolled.id, str(rolled.severity)) for rolled in (r.rolling() for r in AVERAGED_RULES)),
-)
+_RULE_SEVERITY = RULE_SEVERITIES
 RULE = Label("rule", (*(rule for rule, _ in _RULE_SEVERITY), OTHER), "ACGME rule id")
-SEVERITY = Label("severity", ("violation", "warning"))
+SEVERITY = Label("severity", tuple(s.value for s in Severity))
 OUTCOME = Label("outcome", get_args(GenerationOutcome))
 VALIDATION_SOURCE = Label("source", get_args(ValidationSource))
-VALIDATION_RESULT = Label("result", ("valid", "invalid"))
+VALIDATION_RESULT = Label("result", get_args(ValidationResult))
 SWAP_FROM = Label("from_state", ("none", *(s.value for s in SwapState)), "`none` on creation")
 SWAP_TO = Label("to_state", tuple(s.value for s in SwapState))
 USER_ACTION = Label("action", (*get_args(UserActionKind), OTHER))
@@ -60,9 +61,11 @@ SUSPICIOUS_KIND = Label("kind", (*get_args(SuspiciousKind), OTHER))
 RESOURCE_TYPE = Label("resource_type", (*get_args(ResourceType), OTHER))
 ACCESS_ACTION = Label("action", (*get_args(AccessAction), OTHER))
 CACHE = Label("cache", (*get_args(CacheName), OTHER))
-CACHE_RESULT = Label("result", ("hit", "miss"))
-REFRESH_HOOK = Label("hook", ("active_users", "pending_swaps"))
-PUSH_RESULT = Label("result", ("success", "failure"))
+CACHE_RESULT = Label("result", get_args(CacheResult))
+REFRESH_HOOK = Label("hook", get_args(RefreshHook))
+PUSH_RESULT = Label("result", get_args(PushResult))
+SPAN_EXPORTER = Label("exporter", get_args(SpanExporterName))
+SPAN_DROP_REASON = Label("reason", get_args(SpanDropReason))
 
 
 def _without_other(label: Label) -> Label:
@@ -346,21 +349,14 @@ TRACING_SPANS_DROPPED = MetricSpec(
     "Finished, sampled spans that never reached an exporter's destination, by exporter and "
     "reason.",
     "telemetry",
-    labels=(Label("exporter", get_args(ExporterName)), Label("reason", get_args(DropReason))),
-    source="external", emitted_by="app.tracing.metrics (prometheus_client default registry)",
+    labels=(SPAN_EXPORTER, SPAN_DROP_REASON), source="process",
+    emitted_by="app.tracing.metrics (prometheus_client's default registry: spans are per process)",
 )  # fmt: skip
 
 CATALOG: tuple[MetricSpec, ...] = tuple(
     value for value in list(globals().values()) if isinstance(value, MetricSpec)
 )
 """Every metric, in declaration order."""
-
-
-def by_name(name: str) -> MetricSpec:
-    for spec in CATALOG:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)
 
 
 def _check_unique() -> None:

@@ -73,7 +73,7 @@ def _row(spec: MetricSpec) -> str:
         details.append("Buckets: " + ", ".join(f"{b:g}" for b in spec.buckets) + " s.")
     if spec.multiprocess_mode:
         details.append(f"Workers combined: `{spec.multiprocess_mode}`.")
-    if spec.source in ("external", "collector"):
+    if spec.source in ("external", "collector", "process"):
         details.append(f"Emitted by {spec.emitted_by}.")
     if spec.notes:
         details.append(spec.notes)

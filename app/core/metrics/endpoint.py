@@ -11,19 +11,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
 
 import anyio.to_thread
+from fastapi import APIRouter, Request, Response
 from prometheus_client.exposition import choose_encoder, gzip_accepted
 from prometheus_client.registry import Collector
-from starlette.requests import Request
-from starlette.responses import Response
 
-METRICS_PATH = "/metrics"
+from app.core.request_telemetry import METRICS_PATH
+from app.services import AppServices
+
 GZIP_MIN_BYTES = 1024  # below this gzip costs more than it saves
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"}
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def render(source: Collector, accept: str, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
@@ -54,26 +52,23 @@ def bearer_token_matches(authorization: str | None, expected_digest: bytes) -> b
     return hmac.compare_digest(_digest(presented.strip()), expected_digest)
 
 
-def metrics_endpoint(
-    source: Collector,
-    refresh: Callable[[], Awaitable[None]] | None = None,
-    token: str | None = None,
-) -> Endpoint:
-    expected = _digest(token) if token else None
+router = APIRouter()
 
-    async def metrics(request: Request) -> Response:
-        if expected is not None and not bearer_token_matches(
-            request.headers.get("authorization"), expected
-        ):
-            return Response(b"", status_code=401, headers=UNAUTHORIZED_HEADERS)
-        if refresh is not None:
-            await refresh()
-        body, headers = await anyio.to_thread.run_sync(
-            render,
-            source,
-            request.headers.get("accept", ""),
-            request.headers.get("accept-encoding", ""),
-        )
-        return Response(body, headers=headers)
 
-    return metrics
+@router.get(METRICS_PATH, include_in_schema=False)
+async def metrics(request: Request, services: AppServices) -> Response:
+    served = services.metrics
+    if served is None:  # METRICS_ENABLED=false
+        return Response(b"", status_code=404)
+    if served.token is not None and not bearer_token_matches(
+        request.headers.get("authorization"), _digest(served.token)
+    ):
+        return Response(b"", status_code=401, headers=UNAUTHORIZED_HEADERS)
+    await served.refresh()
+    body, headers = await anyio.to_thread.run_sync(
+        render,
+        served.metrics.exposition,
+        request.headers.get("accept", ""),
+        request.headers.get("accept-encoding", ""),
+    )
+    return Response(body, headers=headers)

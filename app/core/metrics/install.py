@@ -1,105 +1,68 @@
-"""``install_metrics(app, settings)``: everything metrics, wired at construction time.
+"""The app's metrics, built at construction and running for the app's lifespan.
 
-Called once from ``create_app()``: it builds the app's registry, plugs the HTTP metrics into
-the request telemetry layer, adds ``GET /metrics``, counts the domain events, watches the
-database pool, and (with ``PUSHGATEWAY_URL``) registers the Pushgateway exporter's start and
-stop with the lifespan. Calling it twice on one app changes nothing.
+:func:`build_metrics` builds the registry, the scrape-time refresh hooks and (with
+``PUSHGATEWAY_URL``) the Pushgateway exporter; ``create_app()`` plugs the HTTP part into the
+request telemetry layer and serves ``GET /metrics`` from the routes list. While the app runs,
+:meth:`ServiceMetrics.running` counts the domain events, watches the database pool and pushes;
+leaving it undoes all three.
 """
 
 from __future__ import annotations
 
-import re
+import contextlib
 import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
 from prometheus_client import disable_created_metrics
 
-from app.core.config import Settings, SettingsError
+from app.core.config import Settings
 from app.core.metrics.database import PoolMetrics
-from app.core.metrics.endpoint import METRICS_PATH, metrics_endpoint
-from app.core.metrics.exporters import MetricExportConfig, PrometheusExporter, gateway_url
-from app.core.metrics.http import http_metrics
-from app.core.metrics.refresh import ScrapeRefresh, active_users_hook, pending_swaps_hook
-from app.core.metrics.registry import AppMetrics, multiprocess_directory
-from app.core.metrics.subscribers import fanout, subscribe
-
-# RFC 6750 b64token: what can travel in "Authorization: Bearer <token>" unchanged.
-_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
-MIN_TOKEN_LENGTH = 16
+from app.core.metrics.exporters import MetricExportConfig, PrometheusExporter
+from app.core.metrics.refresh import ActiveUsers, ScrapeRefresh
+from app.core.metrics.registry import AppMetrics
+from app.core.metrics.subscribers import MetricsSink
+from app.db.engine import Database
+from app.events import bus
 
 
-def check_metrics_token(token: str | None) -> None:
-    if token is None:
-        return
-    if len(token) < MIN_TOKEN_LENGTH or not _TOKEN.match(token):
-        raise SettingsError(
-            f"invalid configuration: METRICS_TOKEN: must be at least {MIN_TOKEN_LENGTH} "
-            "characters of A-Z a-z 0-9 - . _ ~ + / (optionally ending in =), or unset"
-        )
+@dataclass(frozen=True)
+class ServiceMetrics:
+    metrics: AppMetrics
+    refresh: ScrapeRefresh
+    token: str | None  # METRICS_TOKEN: scrapes must send it as a bearer token
+    exporter: PrometheusExporter | None
+
+    @contextlib.asynccontextmanager
+    async def running(self, database: Database) -> AsyncIterator[None]:
+        sink = MetricsSink(self.metrics)
+        with (
+            bus.subscribed(sink.handlers),
+            contextlib.closing(PoolMetrics(database.engine, self.metrics)),
+        ):
+            if self.exporter is None:
+                yield
+                return
+            await self.exporter.start()
+            try:
+                yield
+            finally:
+                await self.exporter.stop()  # its last push needs nothing closed yet
 
 
-def check_pushgateway_url(url: str | None) -> None:
-    if url is None:
-        return
-    try:
-        gateway_url(url)
-    except ValueError:
-        raise SettingsError(
-            "invalid configuration: PUSHGATEWAY_URL: must be HOST:PORT or an http(s):// URL"
-        ) from None
-
-
-def check_metrics_settings(settings: Settings) -> None:
-    """What install_metrics would refuse, checked without building anything (``serve`` runs
-    it before starting any server, so a bad value is one clean message, not a traceback)."""
-    if settings.metrics_enabled:
-        check_metrics_token(settings.metrics_token)
-        check_pushgateway_url(settings.pushgateway_url)
-
-
-def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:
-    """Wire the metrics into ``app`` (see the module docstring); None when METRICS_ENABLED is
-    false. Needs ``app.state.telemetry``, ``.database``, ``.startup`` and ``.shutdown``."""
+def build_metrics(
+    settings: Settings, database: Database, active_users: ActiveUsers
+) -> ServiceMetrics | None:
+    """The app's metrics; None when METRICS_ENABLED is false."""
     if not settings.metrics_enabled:
         return None
-    existing: AppMetrics | None = getattr(app.state, "metrics", None)
-    if existing is not None:
-        return existing
-    check_metrics_settings(settings)
     # _created series double every counter in the text format and Prometheus ignores them.
     disable_created_metrics()  # type: ignore[no-untyped-call]
-    multiprocess_dir = multiprocess_directory()
+    multiprocess_dir = settings.prometheus_multiproc_dir
     metrics = AppMetrics(multiprocess_dir=multiprocess_dir)
-    state = app.state
-    state.metrics = metrics
-    state.telemetry.metrics = http_metrics(metrics)
-
-    sink = subscribe(metrics)
-    pool = PoolMetrics(state.database.engine, metrics)
-    state.metrics_subscription = sink  # the fan-out holds it weakly: the app keeps it alive
-    state.metrics_pool = pool
-
-    async def unsubscribe() -> None:
-        fanout.detach(sink)
-        pool.close()
-
-    state.shutdown.append(unsubscribe)
-
-    refresh = ScrapeRefresh(
-        metrics,
-        {
-            "active_users": active_users_hook(state, metrics),
-            "pending_swaps": pending_swaps_hook(state.database, metrics),
-        },
-    )
-    app.add_route(
-        METRICS_PATH,
-        metrics_endpoint(metrics.exposition, refresh, settings.metrics_token),
-        methods=["GET"],
-        include_in_schema=False,
-    )
-
+    refresh = ScrapeRefresh(metrics, database=database, active_users=active_users)
+    exporter = None
     if settings.pushgateway_url:
         exporter = PrometheusExporter(
             settings.pushgateway_url,
@@ -113,7 +76,4 @@ def install_metrics(app: FastAPI, settings: Settings) -> AppMetrics | None:
             before_push=refresh,
             leader_lock=(Path(multiprocess_dir) / "pushgateway.lock" if multiprocess_dir else None),
         )
-        state.metrics_exporter = exporter
-        state.startup.append(exporter.start)
-        state.shutdown.insert(0, exporter.stop)  # its last push needs nothing closed yet
-    return metrics
+    return ServiceMetrics(metrics, refresh, settings.metrics_token, exporter)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import func, select
 
 from app.core.metrics import catalog
 from app.core.metrics.registry import AppMetrics
+from app.core.metrics.vocabulary import RefreshHook
 from app.db.engine import Database
-from app.swaps.models import SwapRequest, SwapState
+from app.swaps.events import SwapState
+from app.swaps.models import SwapRequest
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +37,14 @@ class ActiveUsers(Protocol):
 class ScrapeRefresh:
     """Runs every hook concurrently before a scrape (or a push) renders."""
 
-    def __init__(self, metrics: AppMetrics, hooks: dict[str, Hook]) -> None:
+    def __init__(
+        self, metrics: AppMetrics, *, database: Database, active_users: ActiveUsers
+    ) -> None:
         self._failures = metrics.counter(catalog.REFRESH_FAILURES)
-        self.hooks = hooks
+        self.hooks: dict[RefreshHook, Hook] = {
+            "active_users": active_users_hook(active_users, metrics),
+            "pending_swaps": pending_swaps_hook(database, metrics),
+        }
 
     async def __call__(self) -> None:
         # A scrape is not a request: its queries would otherwise become a new root trace
@@ -45,7 +52,7 @@ class ScrapeRefresh:
         with suppress_instrumentation():
             await asyncio.gather(*(self._run(name, hook) for name, hook in self.hooks.items()))
 
-    async def _run(self, name: str, hook: Hook) -> None:
+    async def _run(self, name: RefreshHook, hook: Hook) -> None:
         try:
             async with asyncio.timeout(HOOK_TIMEOUT):
                 await hook()
@@ -54,15 +61,11 @@ class ScrapeRefresh:
             logger.warning("metrics refresh %s failed: %s", name, type(exc).__name__)
 
 
-def active_users_hook(state: Any, metrics: AppMetrics) -> Hook:
-    """Reads ``state.active_users`` at each scrape (the auth service may attach it after the
-    metrics are installed); without it the gauge stays 0."""
+def active_users_hook(tracker: ActiveUsers, metrics: AppMetrics) -> Hook:
     gauge = metrics.gauge(catalog.ACTIVE_USERS)
 
     async def refresh() -> None:
-        tracker: ActiveUsers | None = getattr(state, "active_users", None)
-        if tracker is not None:
-            gauge.set(await tracker.count())
+        gauge.set(await tracker.count())
 
     return refresh
 

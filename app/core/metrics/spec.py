@@ -16,10 +16,12 @@ from typing import Literal
 
 MetricKind = Literal["counter", "gauge", "histogram"]
 Group = Literal["system", "application", "business", "security", "telemetry"]
-Source = Literal["app", "collector", "exporter", "external"]
+Source = Literal["app", "collector", "exporter", "process", "external"]
 """Who produces the samples: ``app`` -- built per application from the catalog (``registry.py``);
 ``collector`` -- computed at scrape time by our collectors (``system.py``); ``exporter`` -- the
-Pushgateway exporter's own metrics; ``external`` -- prometheus_client or another package."""
+Pushgateway exporter's own metrics; ``process`` -- built from the catalog once per process
+(tracing's, on prometheus_client's default registry); ``external`` -- prometheus_client or
+another package."""
 MultiprocessMode = Literal[
     "all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent",
     "livemostrecent",
@@ -141,7 +143,7 @@ def _check_spec(spec: MetricSpec) -> None:
         raise ValueError(f"{where}: only unlabelled gauges can start unknown")
     if spec.kind != "gauge" and spec.multiprocess_mode:
         raise ValueError(f"{where}: only gauges have a multiprocess_mode")
-    if spec.source in ("external", "collector") and not spec.emitted_by:
+    if spec.source in ("external", "collector", "process") and not spec.emitted_by:
         raise ValueError(f"{where}: say which code emits it (emitted_by)")
     names = spec.label_names
     if len(set(names)) != len(names):

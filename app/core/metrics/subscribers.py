@@ -1,17 +1,13 @@
 """Domain events (``app.events``) turned into metrics.
 
-The bus is process-wide and each app has its own registry, so one :class:`Fanout` is
-subscribed to the bus once per event type (idempotent however many apps are built) and hands
-every event to the live apps' :class:`MetricsSink`. Sinks are held weakly and detached at app
-shutdown: an app that is gone stops counting, and no event is counted twice in one registry.
-Label values are folded into the catalog's allowed values (``other`` for the unexpected).
+Each app has its own registry and its own :class:`MetricsSink`, whose handlers the app's
+lifespan subscribes to the process bus and unsubscribes when it ends. Label values are folded
+into the catalog's allowed values (``other`` for the unexpected).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +24,7 @@ from app.compliance.events import OverrideRecorded, ScheduleGenerated, ScheduleV
 from app.core.metrics import catalog
 from app.core.metrics.registry import AppMetrics
 from app.core.metrics.spec import Label
-from app.events import EventBus
-from app.events import bus as default_bus
+from app.core.metrics.vocabulary import OTHER
 from app.swaps.events import SwapTransitioned
 
 logger = logging.getLogger(__name__)
@@ -39,7 +34,7 @@ def bounded(value: object, label: Label) -> str:
     """``value`` as a label value, or ``other`` when it is not one the catalog allows."""
     text = str(value)
     allowed = label.values
-    return text if allowed is None or text in allowed else catalog.OTHER
+    return text if allowed is None or text in allowed else OTHER
 
 
 class MetricsSink:
@@ -133,42 +128,3 @@ class MetricsSink:
     def cache_lookup(self, event: CacheLookup) -> None:
         result = "hit" if event.hit else "miss"
         self._cache.labels(bounded(event.cache, catalog.CACHE), result).inc()
-
-
-class Fanout:
-    """Subscribed to a bus once per event type; forwards each event to every live sink."""
-
-    def __init__(self) -> None:
-        self._sinks: weakref.WeakSet[MetricsSink] = weakref.WeakSet()
-        self._buses: weakref.WeakSet[EventBus] = weakref.WeakSet()
-        self._lock = threading.Lock()
-
-    def attach(self, sink: MetricsSink, bus: EventBus) -> None:
-        with self._lock:
-            if bus not in self._buses:
-                for event_type in sink.handlers:
-                    bus.subscribe(event_type, self.publish)
-                self._buses.add(bus)
-            self._sinks.add(sink)
-
-    def detach(self, sink: MetricsSink) -> None:
-        with self._lock:
-            self._sinks.discard(sink)
-
-    def publish(self, event: object) -> None:
-        for sink in list(self._sinks):
-            try:
-                sink.handle(event)
-            except Exception:  # one app's metrics must not cost another app its count
-                logger.exception("metrics subscriber failed for %s", type(event).__name__)
-
-
-fanout = Fanout()
-
-
-def subscribe(metrics: AppMetrics, bus: EventBus | None = None) -> MetricsSink:
-    """Start counting the domain events of ``bus`` (the process bus) into ``metrics``.
-    Keep the returned sink alive as long as the app (it is held weakly here)."""
-    sink = MetricsSink(metrics)
-    fanout.attach(sink, bus if bus is not None else default_bus)
-    return sink

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from app.core.config import load_settings
 from app.db.engine import build_engine
-from app.db.models import Base
+from app.models import Base
 
 target_metadata = Base.metadata
 

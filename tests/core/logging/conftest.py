@@ -49,7 +49,7 @@ async def make_settings(tmp_path: Path, log_file: Path) -> Callable[..., Setting
 async def log_app(make_settings: Callable[..., Settings]) -> AsyncIterator[FastAPI]:
     app = create_app(make_settings())
     yield app
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
 
 
 def act_as_system(app: FastAPI) -> None:

@@ -221,7 +221,7 @@ async def test_create_app_twice_configures_once(make_settings: Callable[..., Set
         get_logger("tests.once").info("one line")
     assert len(lines) == 1
     for app in (first, second):
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
 
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -241,7 +241,7 @@ async def test_lines_in_a_traced_request_carry_its_trace_id(
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         with capture_logs() as lines:
             await client.get("/tests/traced", headers={"traceparent": TRACEPARENT})
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
     (inside,) = lines.find(logger="tests.traced")
     assert inside["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert inside["span_id"] != "00f067aa0ba902b7"  # the server span, a child of the caller's
@@ -255,7 +255,7 @@ async def test_access_line_of_a_traced_request_carries_its_trace_id(
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         with capture_logs() as lines:
             await client.get("/health", headers={"traceparent": TRACEPARENT})
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
     (access,) = lines.find(logger="app.access")
     assert access["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -277,4 +277,4 @@ async def test_server_handlers_added_later_are_rerouted_on_the_next_create_app(
     assert lines[0]["event"] == "Booting worker with pid: 4242"
     assert "Booting worker" not in capfd.readouterr().err  # no plain-text copy
     for app in (first, second):
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()

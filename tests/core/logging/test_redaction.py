@@ -137,7 +137,7 @@ async def test_canaries_never_reach_stdout_or_log_file(
             statuses["malformed"] = response.status_code
             statuses["raise"] = (await client.get("/tests/canary/raise")).status_code
             statuses["log"] = (await client.get("/tests/canary/log")).status_code
-    await app.state.database.dispose()
+    await app.state.services.database.dispose()
 
     assert statuses["create"] == 201
     assert statuses["duplicate"] == 409

@@ -97,7 +97,7 @@ async def test_a_full_log_disk_never_fails_a_request(
             statuses = [(await client.get("/health")).status_code for _ in range(3)]
     finally:
         write_errors.listeners.remove(kinds.append)
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
     assert statuses == [200, 200, 200]
     assert write_errors.counts[name] == before + 3  # one access line each, counted
     assert kinds == ["file"] * 3  # a bounded label value, never the path
@@ -135,7 +135,7 @@ async def test_rotation_settings_from_the_environment_reach_the_log_file(
             for _ in range(30):  # about 4.5 MB of lines
                 assert (await client.get("/tests/bulky")).status_code == 200
     finally:
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
     files = sorted(p.name for p in log_file.parent.iterdir() if not p.name.startswith("."))
     assert files == ["app.log", "app.log.1", "app.log.2"]  # LOG_BACKUP_COUNT backups, no more
     for path in log_file.parent.glob("app.log*"):

@@ -17,6 +17,7 @@ from app.auth.users import create_user
 from app.core.config import Settings
 from app.db.migrate import upgrade_database
 from app.main import create_app
+from tests.support.lifespan import serving
 
 API = "/api/v1"
 PASSWORD = "correct-horse-battery"
@@ -35,16 +36,20 @@ async def build_app(tmp_path: Path, **overrides: Any) -> FastAPI:
 
 @asynccontextmanager
 async def client_for(app: FastAPI, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``app`` while it runs (its lifespan started and ended around the block)."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers=headers
-    ) as client:
+    async with (
+        serving(app),
+        httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as client,
+    ):
         yield client
 
 
 async def sign_in(app: FastAPI, client: httpx.AsyncClient, username: str = "admin") -> None:
     """Create an admin and put its access token on ``client``."""
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         await create_user(
             session, UserCreate(username=username, password=PASSWORD, role=Role.ADMIN)
         )

@@ -11,8 +11,7 @@ from app.core.metrics.catalog import CATALOG
 from app.core.metrics.checklist import CHECKLIST
 from app.core.metrics.spec import MetricSpec as CatalogSpec
 from app.events import publish
-from app.swaps.events import SwapTransitioned
-from app.swaps.models import SwapState
+from app.swaps.events import SwapState, SwapTransitioned
 from app.tracing import TracingConfig
 from app.tracing.setup import configure_process
 from tests.compliance.test_api import too_many_hours
@@ -73,7 +72,7 @@ async def test_every_catalog_metric_is_emitted_by_the_running_app(tmp_path: Path
             publish(ScheduleGenerated("feasible", 3.2, 12))  # histograms show once observed
             samples = await scrape(client)
     finally:
-        await app.state.database.dispose()
+        await app.state.services.database.dispose()
         configure_process(TracingConfig(enabled=False))  # tracing off again for later tests
     present = names(samples)
     assert [spec.name for spec in CATALOG if not emitted(spec, present)] == []

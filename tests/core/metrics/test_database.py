@@ -12,6 +12,7 @@ from app.core.metrics import catalog as c
 from app.core.metrics.database import PoolMetrics
 from app.core.metrics.registry import AppMetrics
 from app.main import create_app
+from tests.support.lifespan import serving
 
 
 def gauges(metrics: AppMetrics) -> tuple[float | None, ...]:
@@ -25,15 +26,15 @@ def gauges(metrics: AppMetrics) -> tuple[float | None, ...]:
 
 async def test_app_pool_gauges_follow_connections(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"database_pool_size": 3}))
-    metrics, engine = app.state.metrics, app.state.database.engine
+    metrics, engine = app.state.services.metrics.metrics, app.state.services.database.engine
     size = engine.pool.size()
-    assert gauges(metrics) == (size, 0, 0)
-    async with AsyncExitStack() as stack:
-        for held in (1, 2):
-            await stack.enter_async_context(engine.connect())
-            assert gauges(metrics) == (size, held, 0)
-    assert gauges(metrics) == (size, 0, 0)
-    await app.state.database.dispose()
+    async with serving(app):
+        assert gauges(metrics) == (size, 0, 0)
+        async with AsyncExitStack() as stack:
+            for held in (1, 2):
+                await stack.enter_async_context(engine.connect())
+                assert gauges(metrics) == (size, held, 0)
+        assert gauges(metrics) == (size, 0, 0)
 
 
 async def test_overflow_counts_connections_beyond_the_pool_size(tmp_path: Path) -> None:

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import Settings, SettingsError
+from app.core.config import SettingsError, load_settings
 from app.core.metrics import catalog, endpoint, refresh
-from app.core.metrics.install import install_metrics
-from app.main import create_app
 from app.people.models import Person, PersonKind
 from app.schedules.file_format import ShiftKind
 from app.schedules.models import Shift
-from app.swaps.models import SwapRequest, SwapState
+from app.swaps.events import SwapState
+from app.swaps.models import SwapRequest
 from tests.core.metrics.support import build_app, client_for, parse, scrape, value
 
 TOKEN = "s3cr3t-metrics-token-0123456789"
@@ -76,10 +75,12 @@ async def test_bearer_token_guards_the_scrape(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("token", ["short", "has spaces in it 123456", "ünïcode-token-123456789"])
-def test_a_bad_metrics_token_is_refused_at_start(tmp_path: Path, token: str) -> None:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db", metrics_token=token)
-    with pytest.raises(SettingsError, match="METRICS_TOKEN"):
-        create_app(settings)
+def test_a_bad_metrics_token_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("METRICS_TOKEN", token)
+    with pytest.raises(SettingsError, match=r"^invalid configuration: METRICS_TOKEN: must be"):
+        load_settings()
 
 
 async def test_rendering_runs_off_the_event_loop(
@@ -109,12 +110,14 @@ class FakeActiveUsers:
         return self._count
 
 
-async def test_active_users_are_read_at_scrape_time(tmp_path: Path) -> None:
+async def test_active_users_are_read_at_scrape_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = await build_app(tmp_path)
-    app.state.active_users = FakeActiveUsers(7)
+    monkeypatch.setattr(app.state.services.active_users, "count", FakeActiveUsers(7).count)
     async with client_for(app) as client:
         assert value(await scrape(client), catalog.ACTIVE_USERS.name) == 7
-        app.state.active_users = FakeActiveUsers(3)
+        monkeypatch.setattr(app.state.services.active_users, "count", FakeActiveUsers(3).count)
         assert value(await scrape(client), catalog.ACTIVE_USERS.name) == 3
 
 
@@ -122,10 +125,14 @@ async def test_a_failing_refresh_is_counted_and_the_scrape_still_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = await build_app(tmp_path)
-    app.state.active_users = FakeActiveUsers(5)
+    monkeypatch.setattr(app.state.services.active_users, "count", FakeActiveUsers(5).count)
     async with client_for(app) as client:
         await scrape(client)
-        app.state.active_users = FakeActiveUsers(RuntimeError("redis down"))
+        monkeypatch.setattr(
+            app.state.services.active_users,
+            "count",
+            FakeActiveUsers(RuntimeError("redis down")).count,
+        )
         samples = await scrape(client)
     assert value(samples, catalog.ACTIVE_USERS.name) == 5  # keeps the last good value
     assert value(samples, catalog.REFRESH_FAILURES.name, hook="active_users") == 1
@@ -143,7 +150,7 @@ async def test_a_slow_refresh_times_out(tmp_path: Path, monkeypatch: pytest.Monk
             await asyncio.sleep(5)
             return 1
 
-    app.state.active_users = Slow()
+    monkeypatch.setattr(app.state.services.active_users, "count", Slow().count)
     async with client_for(app) as client:
         samples = await scrape(client)
     assert value(samples, catalog.REFRESH_FAILURES.name, hook="active_users") == 1
@@ -151,7 +158,7 @@ async def test_a_slow_refresh_times_out(tmp_path: Path, monkeypatch: pytest.Monk
 
 async def test_pending_swaps_are_counted_from_the_database(tmp_path: Path) -> None:
     app = await build_app(tmp_path)
-    async with app.state.database.session() as session:
+    async with app.state.services.database.session() as session:
         people = [Person(code=f"r{i}", kind=PersonKind.RESIDENT, pgy=1) for i in (1, 2)]
         session.add_all(people)
         await session.flush()
@@ -182,10 +189,3 @@ async def test_metrics_can_be_switched_off(tmp_path: Path) -> None:
     assert app.state.telemetry.metrics is None
     async with client_for(app) as client:
         assert (await client.get("/metrics")).status_code == 404
-
-
-async def test_installing_twice_changes_nothing(tmp_path: Path) -> None:
-    app = await build_app(tmp_path)
-    first = app.state.metrics
-    assert install_metrics(app, app.state.settings) is first
-    assert [getattr(r, "path", None) for r in app.routes].count("/metrics") == 1

@@ -117,15 +117,12 @@ def test_a_bad_gateway_url_is_refused(url: str) -> None:
         create_prometheus_exporter(push_gateway_url=url)
 
 
-def test_a_bad_pushgateway_url_setting_stops_the_app(tmp_path: Path) -> None:
-    from app.core.config import Settings, SettingsError
-    from app.main import create_app
+def test_a_bad_pushgateway_url_setting_stops_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.config import SettingsError, load_settings
 
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db", pushgateway_url="ftp://x:1"
-    )
-    with pytest.raises(SettingsError, match="PUSHGATEWAY_URL"):
-        create_app(settings)
+    monkeypatch.setenv("PUSHGATEWAY_URL", "ftp://x:1")
+    with pytest.raises(SettingsError, match="PUSHGATEWAY_URL: must be HOST:PORT or an http"):
+        load_settings()
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:
@@ -309,7 +306,7 @@ async def test_the_app_pushes_when_pushgateway_url_is_set(
     app = await build_app(
         tmp_path, pushgateway_url=f"127.0.0.1:{gateway.port}", pushgateway_interval=0.2
     )
-    instance = f"{socket.gethostname()}:{app.state.settings.port}"
+    instance = f"{socket.gethostname()}:{app.state.services.settings.port}"
     async with app.router.lifespan_context(app), client_for(app) as client:
         await client.get("/health")
         await wait_until(

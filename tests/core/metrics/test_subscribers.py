@@ -20,10 +20,9 @@ from app.cache.events import CacheLookup
 from app.compliance.events import OverrideRecorded, ScheduleGenerated, ScheduleValidated
 from app.core.metrics import catalog as c
 from app.core.metrics.registry import AppMetrics
-from app.core.metrics.subscribers import subscribe
+from app.core.metrics.subscribers import MetricsSink
 from app.events import EventBus, publish
-from app.swaps.events import SwapTransitioned
-from app.swaps.models import SwapState
+from app.swaps.events import SwapState, SwapTransitioned
 from tests.compliance.test_api import too_many_hours
 from tests.core.metrics.support import API, build_app, client_for, scrape, sign_in, total, value
 
@@ -32,15 +31,15 @@ def sample(metrics: AppMetrics, name: str, **labels: str) -> float:
     return metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-async def run_shutdown(app: FastAPI) -> None:
-    for stop in app.state.shutdown:
-        await stop()
+def subscribe(metrics: AppMetrics, bus: EventBus) -> None:
+    for event_type, handler in MetricsSink(metrics).handlers.items():
+        bus.subscribe(event_type, handler)  # for the test bus's whole life
 
 
 def test_every_event_lands_in_its_metric() -> None:
     bus = EventBus()
     metrics = AppMetrics()
-    _sink = subscribe(metrics, bus)  # held here: the fan-out keeps sinks weakly
+    subscribe(metrics, bus)
     events: list[Any] = [
         ScheduleGenerated("optimal", 12.5, 40),
         OverrideRecorded(rules=("hours_80_weekly", "one_day_off_in_7")),
@@ -76,7 +75,7 @@ def test_every_event_lands_in_its_metric() -> None:
 def test_validation_counts_findings_and_tracks_the_active_schedule() -> None:
     bus = EventBus()
     metrics = AppMetrics()
-    _sink = subscribe(metrics, bus)
+    subscribe(metrics, bus)
     counts = {("hours_80_weekly", "violation"): 2, ("rest_between_shifts_8h", "warning"): 1}
     bus.publish(ScheduleValidated("upload", False, 50.0, counts))
     current, found = c.ACGME_CURRENT_VIOLATIONS.name, c.ACGME_VIOLATIONS.name
@@ -99,7 +98,7 @@ def test_validation_counts_findings_and_tracks_the_active_schedule() -> None:
 def test_unexpected_label_values_fold_into_other() -> None:
     bus = EventBus()
     metrics = AppMetrics()
-    _sink = subscribe(metrics, bus)
+    subscribe(metrics, bus)
     bus.publish(AuthenticationFailed("resident-42-typed-this"))  # type: ignore[arg-type]
     bus.publish(ScheduleValidated("upload", False, 0.0, {("new_rule", "violation"): 1}))
     assert sample(metrics, c.AUTH_FAILURES.name, reason="other") == 1
@@ -108,17 +107,23 @@ def test_unexpected_label_values_fold_into_other() -> None:
     assert "resident-42-typed-this" not in labels and "new_rule" not in labels
 
 
-async def test_many_apps_count_each_event_once_and_stop_at_shutdown(tmp_path: Path) -> None:
+def suspicious(app: FastAPI) -> float:
+    metrics = app.state.services.metrics.metrics
+    return sample(metrics, c.SUSPICIOUS_ACTIVITY.name, kind="export_volume")
+
+
+async def test_running_apps_count_each_event_once_and_stop_at_shutdown(tmp_path: Path) -> None:
     first = await build_app(tmp_path / "a")
     second = await build_app(tmp_path / "b")
+    publish(SuspiciousActivity("export_volume"))  # before either runs: nobody counts
+    async with second.router.lifespan_context(second):
+        async with first.router.lifespan_context(first):
+            publish(SuspiciousActivity("export_volume"))
+            assert (suspicious(first), suspicious(second)) == (1, 1)
+        publish(SuspiciousActivity("export_volume"))
+        assert (suspicious(first), suspicious(second)) == (1, 2)
     publish(SuspiciousActivity("export_volume"))
-    for app in (first, second):
-        assert sample(app.state.metrics, c.SUSPICIOUS_ACTIVITY.name, kind="export_volume") == 1
-    await run_shutdown(first)
-    publish(SuspiciousActivity("export_volume"))
-    assert sample(first.state.metrics, c.SUSPICIOUS_ACTIVITY.name, kind="export_volume") == 1
-    assert sample(second.state.metrics, c.SUSPICIOUS_ACTIVITY.name, kind="export_volume") == 2
-    await run_shutdown(second)
+    assert (suspicious(first), suspicious(second)) == (1, 2)
 
 
 async def test_real_api_calls_publish_what_the_metrics_count(tmp_path: Path) -> None:
@@ -135,7 +140,6 @@ async def test_real_api_calls_publish_what_the_metrics_count(tmp_path: Path) -> 
         stored = await client.get(f"{API}/compliance/report")
         assert stored.status_code == 200
         samples = await scrape(client)
-    await run_shutdown(app)
     violations = c.ACGME_VIOLATIONS.name
     assert (value(samples, violations, rule="hours_80_weekly", severity="violation") or 0) >= 2
     upload = value(samples, c.SCHEDULE_VALIDATIONS.name, source="upload", result="invalid")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.dependencies import get_database
-from app.db.engine import Database
+from app.services import DatabaseDep
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -22,7 +20,7 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", response_model=None)
-async def ready(database: Annotated[Database, Depends(get_database)]) -> JSONResponse:
+async def ready(database: DatabaseDep) -> JSONResponse:
     """Ready to take traffic: the database answers a query."""
     try:
         await database.ping()

@@ -1,0 +1,220 @@
+"""The cross-field checks of a program file, one section at a time, with their exact messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.generation import ProgramFileError, demo_program, parse_program
+from app.generation.program import (
+    Program,
+    _check_coverage,
+    _check_listed_residents,
+    _check_references,
+    _check_requests,
+    _check_rest_rotations,
+    _check_rotation,
+    _check_shifts,
+    _check_staffing,
+    _check_unique_names,
+    _check_year,
+)
+
+Section = Callable[[Program], object]
+Mutation = Callable[[dict[str, Any]], object]
+
+
+def _rotations(p: Program) -> None:
+    for i, rotation in enumerate(p.rotations):
+        _check_rotation(p, i, rotation)
+
+
+def _coverage(p: Program) -> None:
+    for i, requirement in enumerate(p.coverage):
+        _check_coverage(p, i, requirement)
+
+
+def _listed(p: Program) -> None:
+    assert p.residents is not None
+    _check_listed_residents(p, p.residents)
+
+
+def _requests(p: Program) -> None:
+    _check_requests(p, {person.id for person in p.roster()})
+
+
+def _roster(count: int, *extra: dict[str, Any]) -> Mutation:
+    people = [{"id": f"r{i}", "pgy": 1 + i // 8} for i in range(count)]
+    return lambda d: d.update(residents=people + list(extra))
+
+
+def _call2(d: dict[str, Any]) -> None:
+    d["shifts"].append({"name": "call2", "kind": "call", "start": "08:00", "hours": 24})
+    d["rotations"][0]["shifts"].append("call2")
+
+
+CASES: list[tuple[Mutation, Section, str]] = [
+    (
+        lambda d: d.update(academic_year_start="1899-07-01"),
+        _check_year,
+        "academic_year_start: the year must lie between 1900-01-01 and 2999-12-31",
+    ),
+    (
+        lambda d: d["classes"].append(dict(d["classes"][0])),
+        _check_unique_names,
+        "classes: PGY-1 is listed twice",
+    ),
+    (
+        lambda d: d["shifts"].append(dict(d["shifts"][0])),
+        _check_unique_names,
+        "shifts: shift 'day' is defined twice",
+    ),
+    (
+        lambda d: d["rotations"].append(dict(d["rotations"][0])),
+        _check_unique_names,
+        "rotations: rotation 'WARDS' is defined twice",
+    ),
+    (
+        lambda d: d["shifts"][0].update(kind="home_call"),
+        _check_shifts,
+        "shifts[0].kind: home_call shifts are not generated",
+    ),
+    (
+        lambda d: d["shifts"][0].update(kind="moonlighting"),
+        _check_shifts,
+        "shifts[0].kind: moonlighting is not scheduled by the program",
+    ),
+    (
+        lambda d: d["shifts"][2].update(hours=28),
+        _check_shifts,
+        "shifts[2].hours: shift plus its required rest must end by the next day",
+    ),
+    (
+        lambda d: d["rotations"][0]["shifts"].insert(0, "brunch"),
+        _rotations,
+        "rotations[0].shifts[0]: unknown shift 'brunch'",
+    ),
+    (_call2, _rotations, "rotations[0].shifts: a rotation may use at most one in-house call shift"),
+    (
+        lambda d: d["rotations"][3]["shifts"].append("day"),
+        _rotations,
+        "rotations[3].shifts: a weekly-pattern rotation uses exactly one shift",
+    ),
+    (
+        lambda d: d["rotations"][3].update(shifts=["night"]),
+        _rotations,
+        "rotations[3].shifts: a weekly-pattern shift must leave a full rest",
+    ),
+    (lambda d: d["staffing"].pop("NF"), _rotations, "staffing: no staffing for rotation 'NF'"),
+    (
+        lambda d: d["staffing"].update(ER={"interns": 1}),
+        _check_staffing,
+        "staffing.ER: unknown rotation",
+    ),
+    (
+        lambda d: d["staffing"]["WARDS"].update(fellows=1),
+        _check_staffing,
+        "staffing.WARDS.fellows: unknown group (groups: interns, seniors)",
+    ),
+    (
+        lambda d: d["staffing"]["NF"].update(interns="rest"),
+        _check_rest_rotations,
+        "staffing: group 'interns' has more than one 'rest' rotation",
+    ),
+    (
+        lambda d: d["staffing"]["AMB"].update(interns=1),
+        _check_rest_rotations,
+        "staffing: group 'interns' needs one rotation staffed with 'rest'",
+    ),
+    (
+        lambda d: d["coverage"][0].update(rotation="ER"),
+        _coverage,
+        "coverage[0].rotation: unknown rotation 'ER'",
+    ),
+    (
+        lambda d: d["coverage"][0].update(shift="night"),
+        _coverage,
+        "coverage[0].shift: rotation WARDS does not use shift 'night'",
+    ),
+    (
+        lambda d: d["coverage"][0].update(exactly=None),
+        _coverage,
+        "coverage[0]: give exactly one of 'exactly' and 'at_least'",
+    ),
+    (
+        lambda d: d["coverage"].append({"rotation": "AMB", "shift": "clinic", "at_least": 1}),
+        _coverage,
+        "coverage[3]: rotation AMB follows a weekly pattern and takes no coverage",
+    ),
+    (
+        lambda d: d.update(residents=[{"id": "a", "pgy": 1}, {"id": "a", "pgy": 1}]),
+        _check_references,
+        "residents: resident id 'a' is used twice",
+    ),
+    (_roster(8), _listed, "residents: 0 PGY-2 listed, classes say 8"),
+    (_roster(24, {"id": "x", "pgy": 4}), _listed, "residents[24].pgy: no class PGY-4"),
+    (
+        lambda d: d.update(
+            leave=[{"resident": "nobody", "start": "2026-07-01", "end": "2026-07-02"}]
+        ),
+        _requests,
+        "leave[0].resident: unknown resident 'nobody'",
+    ),
+    (
+        lambda d: d.update(
+            leave=[{"resident": "pgy1-01", "start": "2026-07-05", "end": "2026-07-02"}]
+        ),
+        _requests,
+        "leave[0].end: must not be before start",
+    ),
+    (
+        lambda d: d.update(
+            leave=[{"resident": "pgy1-01", "start": "2027-06-05", "end": "2027-07-02"}]
+        ),
+        _requests,
+        "leave[0]: outside the academic year 2026-07-01 to 2027-06-29",
+    ),
+    (
+        lambda d: d.update(preferences=[{"resident": "nobody"}]),
+        _requests,
+        "preferences[0].resident: unknown resident 'nobody'",
+    ),
+]
+
+
+def _unchecked(mutate: Mutation) -> Program:
+    """The small demo, changed, with field checks only (no cross-field checks)."""
+    data = demo_program("small").model_dump(mode="json")
+    mutate(data)
+    return Program.model_validate(data)
+
+
+@pytest.mark.parametrize(("mutate", "section", "expected"), CASES)
+def test_each_section_names_the_bad_reference(
+    mutate: Mutation, section: Section, expected: str
+) -> None:
+    program = _unchecked(mutate)
+    with pytest.raises(ProgramFileError) as in_section:
+        section(program)
+    assert str(in_section.value) == expected
+    with pytest.raises(ProgramFileError) as loading:
+        parse_program(program.model_dump(mode="json"))
+    assert str(loading.value) == expected
+
+
+def test_every_section_passes_the_demo_and_a_matching_roster() -> None:
+    program = _unchecked(_roster(24))
+    for section in {section for _, section, _ in CASES}:
+        section(program)
+
+
+def test_the_first_error_in_check_order_is_reported() -> None:
+    def two_errors(d: dict[str, Any]) -> None:
+        d["staffing"].pop("WARDS")  # rotations[0] has no staffing...
+        d["rotations"][2]["shifts"].append("brunch")  # ...and rotations[2] an unknown shift
+        d["leave"] = [{"resident": "nobody", "start": "2026-07-01", "end": "2026-07-01"}]
+
+    with pytest.raises(ProgramFileError, match=r"^staffing: no staffing for rotation 'WARDS'$"):
+        _check_references(_unchecked(two_errors))

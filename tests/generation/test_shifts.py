@@ -1,0 +1,297 @@
+"""Phase 3 piece by piece: each rule family of a team's shift model, on the tiny program.
+
+Shifts: day 07-19 h, call 07 h + 26 h, night 19-07 h, clinic 08-17 h (Mon-Fri on AMB).
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from app.generation.shifts import (
+    REPAIR_WEIGHT,
+    Shifts,
+    TeamInputs,
+    _balance,
+    _busy,
+    _calls,
+    _coverage,
+    _days_off,
+    _edge_shifts,
+    _free_days,
+    _one_shift_a_day,
+    _pattern_days,
+    _pattern_fits,
+    _preferences,
+    _rest_between_days,
+    _shift_vars,
+    _solve_and_read,
+    _weekly_hours,
+    pattern_team,
+    solve_team,
+)
+from app.generation.solve import SolveLimits, solve
+from app.generation.teams import Demand, Team
+from app.generation.year import ProgramYear
+from tests.generation.tiny import leave, tiny_data, tiny_year
+
+LIMITS = SolveLimits(deterministic_time=5.0)
+WARDS = ["day", "call"]
+INTERNS = tuple(f"pgy1-0{i}" for i in range(1, 5))
+
+
+def _own(
+    year: ProgramYear, names: list[str], *, b: int = 0, came: str | None = None
+) -> tuple[cp_model.CpModel, Shifts]:
+    model = cp_model.CpModel()
+    return model, _shift_vars(model, year, b, names, "pgy1-01", came)
+
+
+def _feasible(model: cp_model.CpModel, *pinned: cp_model.IntVar) -> bool:
+    for v in pinned:
+        model.add(v == 1)
+    return solve(model, LIMITS)[0].status in ("optimal", "feasible")
+
+
+def _best(model: cp_model.CpModel, own: Shifts, *, most: bool) -> int:
+    """The most (or fewest) shifts the resident can work under the rules added so far."""
+    worked = sum(own.values())
+    model.maximize(worked) if most else model.minimize(worked)
+    outcome, _ = solve(model, LIMITS)
+    assert outcome.status == "optimal"
+    return round(outcome.objective)
+
+
+def _wards_team(block: int = 0) -> Team:
+    demands = (
+        Demand("call", 1, True, INTERNS, "WARDS call (interns)"),
+        Demand("day", 1, False, INTERNS, "WARDS day (interns)"),
+    )
+    return Team(block, "WARDS", "WARDS (interns)", INTERNS, demands)
+
+
+def test_no_shift_on_leave_nor_one_running_into_it() -> None:
+    year = tiny_year(leave=[leave("pgy1-01", "2026-07-05", "2026-07-05")])  # day 4 of block 1
+    _, own = _own(year, WARDS)
+    assert not [key for key in own if key[0] == 4]
+    assert (3, "day") in own and (3, "call") not in own  # a call would end on the leave day
+    assert len(own) == 27 * 2 - 1
+
+
+def test_no_shift_on_the_first_day_too_soon_after_the_handover() -> None:
+    year = tiny_year()
+    _, own = _own(year, WARDS, came="call")  # the last block ended on call: 09:00 + 14 h rest
+    assert (0, "day") not in own and (0, "call") not in own and (1, "call") in own
+    _, own = _own(year, ["night"], came="night")  # 07:00 + 8 h: the next night is fine
+    assert (0, "night") in own
+
+
+def test_at_most_one_shift_a_day() -> None:
+    year = tiny_year()
+    model, own = _own(year, WARDS)
+    _one_shift_a_day(model, own, WARDS)
+    assert not _feasible(model, own[5, "day"], own[5, "call"])
+    model, own = _own(year, WARDS)
+    _one_shift_a_day(model, own, WARDS)
+    assert _feasible(model, own[5, "day"], own[6, "call"])
+
+
+def test_rest_after_a_shift_before_the_next_day_one() -> None:
+    year = tiny_year()
+    for first, then, allowed in [
+        ((5, "call"), (6, "day"), False),  # 14 h rest after a 26 h call
+        ((5, "call"), (6, "call"), False),
+        ((5, "day"), (6, "call"), True),
+        ((5, "call"), (7, "call"), True),
+    ]:
+        model, own = _own(year, WARDS)
+        _rest_between_days(model, year, own, WARDS)
+        assert _feasible(model, own[first], own[then]) is allowed
+    model, own = _own(year, ["day", "night"])
+    _rest_between_days(model, year, own, ["day", "night"])
+    assert not _feasible(model, own[5, "night"], own[6, "day"])  # 07:00 to 07:00: no rest
+
+
+def test_the_last_day_works_exactly_the_planned_edge_shift() -> None:
+    year = tiny_year()
+    model, own = _own(year, WARDS)
+    _edge_shifts(model, year, own, WARDS, "call")
+    model.add(own[27, "call"] == 0)
+    assert not _feasible(model)
+    model, own = _own(year, WARDS)
+    _edge_shifts(model, year, own, WARDS, None)
+    assert not _feasible(model, own[27, "call"])
+    model, own = _own(year, WARDS)
+    _edge_shifts(model, year, own, WARDS, None)
+    assert _feasible(model, own[27, "day"])  # ends at 19:00: nothing to hand over
+
+
+def test_coverage_exactly_one_call_and_at_least_one_day() -> None:
+    year = tiny_year()
+    team = _wards_team()
+    model = cp_model.CpModel()
+    x = {r: _shift_vars(model, year, 0, WARDS, r, None) for r in INTERNS}
+    _coverage(model, team, x)
+    outcome, solver = solve(model, LIMITS)
+    assert outcome.status == "optimal"
+    for d in range(28):
+        on = [s for r in INTERNS for s in WARDS if solver.boolean_value(x[r][d, s])]
+        assert on.count("call") == 1 and on.count("day") >= 1
+    model.add(x["pgy1-01"][3, "call"] + x["pgy1-02"][3, "call"] == 2)
+    assert solve(model, LIMITS)[0].status == "infeasible"
+
+
+def test_planned_calls_and_q3() -> None:
+    year = tiny_year()
+    model, own = _own(year, ["call"])
+    _calls(model, own, "call", 7, 28, repair=False)
+    assert _best(model, own, most=True) == 7
+    model, own = _own(year, ["call"])
+    _calls(model, own, "call", 10, 28, repair=False)  # 10 > 28 // 3
+    assert solve(model, LIMITS)[0].status == "infeasible"
+
+
+def test_repair_stays_as_close_to_the_plan_as_q3_allows() -> None:
+    year = tiny_year()
+    model, own = _own(year, ["call"])
+    cost = _calls(model, own, "call", 12, 28, repair=True)
+    model.minimize(sum(cost))
+    outcome, solver = solve(model, LIMITS)
+    assert outcome.status == "optimal" and outcome.objective == 3 * REPAIR_WEIGHT
+    assert sum(solver.boolean_value(v) for v in own.values()) == 9
+
+
+def test_eighty_hours_a_week_averaged_over_working_days() -> None:
+    year = tiny_year()
+    for working, spill_in, most in [(28, 0, 26), (14, 0, 13), (14, 10 * 60, 12)]:
+        model, own = _own(year, ["day"])  # 12 h days; 80 h x 4 weeks = 320 h
+        _weekly_hours(model, year, own, spill_in, working)
+        assert _best(model, own, most=True) == most
+
+
+def test_one_free_day_per_seven_working_days() -> None:
+    year = tiny_year(leave=[leave("pgy1-01", "2026-07-01", "2026-07-07")])  # 21 working days
+    model, own = _own(year, ["day"])
+    _days_off(model, year, "pgy1-01", 0, ["day"], own, False)
+    assert _best(model, own, most=True) == 21 - 3
+    no_leave = tiny_year()
+    for shift, allowed in [("day", True), ("night", False)]:
+        model, own = _own(no_leave, [shift])
+        _days_off(model, no_leave, "pgy1-01", 0, [shift], own, False)
+        off = {10, 12, 14, 16}  # four days without a shift, but a night spills into each
+        assert _feasible(model, *(v for (d, _), v in own.items() if d not in off)) is allowed
+
+
+def test_a_day_is_busy_with_its_shift_or_the_one_spilling_into_it() -> None:
+    year = tiny_year()
+    _, own = _own(year, ["day", "night"])
+    assert _busy(own, ["day", "night"], ["night"], 5) == [
+        own[5, "day"],
+        own[5, "night"],
+        own[4, "night"],
+    ]
+    assert _busy(own, ["day", "night"], ["night"], 0) == [own[0, "day"], own[0, "night"]]
+
+
+def test_avoided_days_cost_their_weight() -> None:
+    year = tiny_year()
+    model, own = _own(year, ["day"], b=1)
+    assert _preferences(own, 28, {}) == []
+    cost = _preferences(own, 28, {28 + 3: 5, 0: 7})  # day 0 is in another block
+    assert len(cost) == 1
+    model.add(sum(own.values()) == 27)
+    model.minimize(sum(cost))
+    outcome, solver = solve(model, LIMITS)
+    assert outcome.objective == 0 and not solver.boolean_value(own[3, "day"])
+    model.add(own[3, "day"] == 1)
+    assert solve(model, LIMITS)[0].objective == 5
+
+
+def test_nights_are_shared_evenly() -> None:
+    year = tiny_year()
+    pair = INTERNS[:2]
+    team = Team(0, "NF", "NF (interns)", pair, (Demand("night", 1, True, pair, "NF night"),))
+    model = cp_model.CpModel()
+    x = {r: _shift_vars(model, year, 0, ["night"], r, None) for r in pair}
+    _coverage(model, team, x)
+    model.minimize(sum(_balance(model, year, team, None, x)))
+    outcome, solver = solve(model, LIMITS)
+    assert outcome.objective == 0
+    assert [sum(solver.boolean_value(v) for v in x[r].values()) for r in pair] == [14, 14]
+
+
+def test_solved_shifts_are_read_as_days_of_the_year() -> None:
+    year = tiny_year()
+    team = _wards_team(block=1)
+    model = cp_model.CpModel()
+    x = {r: _shift_vars(model, year, 1, WARDS, r, None) for r in INTERNS}
+    for r in INTERNS:
+        for (d, s), v in x[r].items():
+            model.add(v == int(r == "pgy1-02" and d == 3 and s == "call"))
+    result = _solve_and_read(model, team, x, LIMITS)
+    assert result.outcome.status == "optimal" and result.worked == [("pgy1-02", 31, "call")]
+    model.add(x["pgy1-01"][0, "day"] == 1)
+    assert _solve_and_read(model, team, x, LIMITS).worked == []
+
+
+def test_team_meets_its_plan_coverage_and_rest() -> None:
+    year = tiny_year()
+    inputs = TeamInputs(
+        calls=dict.fromkeys(INTERNS, 7), edge_out={"pgy1-04": "call"}, edge_in={}, last_block=False
+    )
+    result = solve_team(year, _wards_team(), inputs, LIMITS)
+    assert result.outcome.status == "optimal"
+    assert result.calls("call") == dict.fromkeys(INTERNS, 7)
+    assert ("pgy1-04", 27, "call") in result.worked
+    worked = {(r, d): s for r, d, s in result.worked}
+    assert len(worked) == len(result.worked)  # one shift a day
+    for (r, d), s in worked.items():
+        assert s != "call" or (r, d + 1) not in worked  # nothing the day after a call
+
+
+def test_a_spoiled_call_plan_is_reshared_when_repairing() -> None:
+    year = tiny_year()
+    calls = {"pgy1-01": 10, "pgy1-02": 4, "pgy1-03": 7, "pgy1-04": 7}  # 10 breaks q3
+    inputs = TeamInputs(calls=calls, edge_out={}, edge_in={}, last_block=True)
+    assert solve_team(year, _wards_team(), inputs, LIMITS).outcome.status == "infeasible"
+    result = solve_team(year, _wards_team(), inputs, LIMITS, relax=("calls",))
+    counts = result.calls("call")
+    assert max(counts.values()) <= 9 and sum(counts.values()) == 28
+    moved = sum(abs(counts[r] - calls[r]) for r in INTERNS)
+    assert moved == 2 and result.outcome.objective >= moved * REPAIR_WEIGHT
+
+
+def test_weekly_pattern_days_skip_leave_wishes_and_post_call_rest() -> None:
+    year = tiny_year(
+        leave=[leave("pgy1-01", "2026-07-02", "2026-07-02")],
+        preferences=[{"resident": "pgy1-01", "avoid_dates": ["2026-07-03"]}],
+    )
+    weekdays = {0, 1, 2, 3, 4}
+    days = _pattern_days(year, 0, "pgy1-01", "clinic", weekdays, None)
+    assert days[:3] == [0, 5, 6]  # from Wed 1 July: Thu on leave, Fri avoided, then Mon, Tue
+    assert len(days) == 20 - 2
+    assert _pattern_days(year, 0, "pgy1-02", "clinic", weekdays, "call")[0] == 1
+    assert _pattern_days(year, 0, "pgy1-02", "clinic", weekdays, "night")[0] == 1
+
+
+def test_weekly_pattern_rules() -> None:
+    year = tiny_year()
+    weekdays = set(range(7))
+    every_day = _pattern_days(year, 0, "pgy1-01", "clinic", weekdays, None)
+    assert _free_days(year, 0, "pgy1-01", every_day, False) == 0
+    assert not _pattern_fits(year, 0, "pgy1-01", "clinic", every_day, None)
+    four_off = every_day[4:]
+    assert _free_days(year, 0, "pgy1-01", four_off, False) == 4
+    assert _pattern_fits(year, 0, "pgy1-01", "clinic", four_off, None)
+    assert _free_days(year, 0, "pgy1-01", four_off[1:], True) == 4  # day 0 spoiled by a spill
+
+
+def test_a_weekly_pattern_without_days_off_cannot_be_worked() -> None:
+    data = tiny_data()
+    data["rotations"][2]["weekly_pattern"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    year = tiny_year(rotations=data["rotations"])
+    team = Team(0, "AMB", "AMB (interns)", INTERNS, ())
+    inputs = TeamInputs(calls={}, edge_out={}, edge_in={}, last_block=False)
+    result = pattern_team(year, team, inputs)
+    assert result.outcome.status == "infeasible" and result.worked == []
+    fine = pattern_team(tiny_year(), team, inputs)
+    assert fine.outcome.status == "optimal" and len(fine.worked) == 4 * 20
