@@ -64,7 +64,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the API (and /metrics): uvicorn, or gunicorn with uvicorn workers (--workers N)."""
-    import os
+    from app.core.environment import hand_down
 
     settings = settings_or_exit()
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -76,7 +76,7 @@ def serve(
     ensure_shared_jwt_secret(settings)  # before any worker or reloader process starts
     # The app (built by the factory, in every worker) reads where it listens from its settings,
     # e.g. for the Pushgateway's instance label.
-    os.environ["HOST"], os.environ["PORT"] = bind_host, str(bind_port)
+    hand_down(HOST=bind_host, PORT=str(bind_port))
     if workers > 1:
         from app.gunicorn_conf import exec_gunicorn
 
@@ -204,7 +204,4 @@ cli.command("create-user")(create_user)
 
 
 def main() -> None:
-    from app.core.logging.config import use_default_logging
-
-    use_default_logging()  # until a command configures logging from the settings
     cli()

@@ -32,17 +32,14 @@ from typing import Any, NoReturn
 from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 from prometheus_client import multiprocess
 
+from app.core import environment
+from app.core.config import load_settings
+
 with warnings.catch_warnings():
     # uvicorn.workers is deprecated in favour of the uvicorn-worker package, which is not a
     # dependency here; the class is unchanged and maintained in uvicorn for now.
     warnings.simplefilter("ignore", DeprecationWarning)
     from uvicorn.workers import UvicornWorker
-
-# The master imports nothing of the app (workers do, after the fork), hence plain names here.
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-SERVICE_PID_ENV = "RESIDENCY_SERVICE_PID"  # = app.core.metrics.system.SERVICE_PID_ENV
-OWNED_DIR_ENV = "RESIDENCY_MULTIPROC_DIR_OWNED"
-"""Set by ``serve`` when it made a temporary directory (removed at exit)."""
 
 
 class Worker(UvicornWorker):
@@ -89,9 +86,13 @@ def clean_multiprocess_directory(path: str) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _multiprocess_directory() -> str | None:
+    return load_settings().prometheus_multiproc_dir  # ``serve`` checked the settings
+
+
 def on_starting(server: Any) -> None:
-    os.environ[SERVICE_PID_ENV] = str(os.getpid())  # workers report the whole service
-    path = os.environ.get(MULTIPROC_ENV)
+    environment.hand_down(**{environment.SERVICE_PID: str(os.getpid())})  # the whole service
+    path = _multiprocess_directory()
     if path:
         clean_multiprocess_directory(path)
     # Import (not create) the app once here: forked workers share the loaded modules and boot
@@ -100,14 +101,14 @@ def on_starting(server: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    path = os.environ.get(MULTIPROC_ENV)
+    path = _multiprocess_directory()
     if path:
         multiprocess.mark_process_dead(worker.pid, path)  # type: ignore[no-untyped-call]
 
 
 def on_exit(server: Any) -> None:
-    path = os.environ.get(MULTIPROC_ENV)
-    if path and os.environ.get(OWNED_DIR_ENV) == "1":
+    path = _multiprocess_directory()
+    if path and environment.owns_multiprocess_dir():
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -125,9 +126,10 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 def exec_gunicorn(host: str, port: int, workers: int) -> NoReturn:
     """Replace this process with the gunicorn master, multiprocess mode switched on first (a
     fresh interpreter: prometheus_client chooses its mode when it is imported)."""
-    env = dict(os.environ)
-    if not env.get(MULTIPROC_ENV):
-        env[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="residency-metrics-")
-        env[OWNED_DIR_ENV] = "1"
+    own: dict[str, str] = {}
+    if not load_settings().prometheus_multiproc_dir:
+        own[environment.MULTIPROC_DIR] = tempfile.mkdtemp(prefix="residency-metrics-")
+        own[environment.OWNED_DIR] = "1"
+    env = environment.child_environment(**own)
     argv = gunicorn_argv(host, port, workers)
     os.execve(argv[0], argv, env)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -142,41 +142,26 @@ def get_services(request: Request) -> Services:
 AppServices = Annotated[Services, Depends(get_services)]
 
 
-def get_database(services: AppServices) -> Database:
-    return services.database
+def _provider(part: str) -> Callable[[Services], Any]:
+    """The dependency that hands a handler one part of the app's services."""
+    assert part in Services.__dataclass_fields__, part
+
+    def provide(services: AppServices) -> Any:
+        return getattr(services, part)
+
+    provide.__name__ = provide.__qualname__ = f"get_{part}"
+    return provide
 
 
-def get_sign_in(services: AppServices) -> SignIn:
-    return services.sign_in
-
-
-def get_tokens(services: AppServices) -> AccessTokens:
-    return services.tokens
-
-
-def get_limiter(services: AppServices) -> RateLimiter:
-    return services.limiter
-
-
-def get_active_users(services: AppServices) -> ActiveUsers:
-    return services.active_users
-
-
-def get_cache(services: AppServices) -> ReadCache:
-    return services.cache
-
-
-def get_exports(services: AppServices) -> ExportMonitor:
-    return services.exports
-
-
-def get_audit(services: AppServices) -> SecurityAudit:
-    return services.audit
-
-
-def get_generation_jobs(services: AppServices) -> GenerationJobs:
-    return services.generation_jobs
-
+get_database = _provider("database")
+get_sign_in = _provider("sign_in")
+get_tokens = _provider("tokens")
+get_limiter = _provider("limiter")
+get_active_users = _provider("active_users")
+get_cache = _provider("cache")
+get_exports = _provider("exports")
+get_audit = _provider("audit")
+get_generation_jobs = _provider("generation_jobs")
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 

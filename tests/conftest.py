@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.main import create_app
-from tests.helpers import api_client, create_person_row, signed_in_headers
+from tests.support.api import api_client, create_person_row, signed_in_headers
 from tests.support.lifespan import start, stop
 
 pytest_plugins = ["tests.support.fixtures"]

@@ -1,6 +1,6 @@
 """/api/v1/audit-events: the data-access and security trail, newest first (admins only).
 
-Reading the trail is itself audited.
+Reading the trail is itself audited, like every read of personal data (:func:`audit_read`).
 """
 
 from __future__ import annotations
@@ -10,18 +10,37 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api import API_PREFIX
 from app.api.pagination import Page, Pagination, page_of
+from app.api.params import ensure_ordered
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventRead
 from app.audit.service import audit_access
-from app.auth.dependencies import Admin
+from app.auth.dependencies import Admin, Principal
+from app.auth.events import AccessAction, ResourceType
 from app.db.queries import fetch_page
-from app.errors import InvalidInputError
 from app.services import DbSession
 
 router = APIRouter(prefix=f"{API_PREFIX}/audit-events", tags=["audit"])
+
+
+async def audit_read(
+    session: AsyncSession,
+    principal: Principal,
+    resource_type: ResourceType,
+    action: AccessAction,
+    resource_id: int | None = None,
+) -> None:
+    """``principal`` read (or listed) personal data: audited in the request's transaction."""
+    await audit_access(
+        session,
+        actor_user_id=principal.user_id,
+        resource_type=resource_type,
+        action=action,
+        resource_id=resource_id,
+    )
 
 
 def _utc_naive(moment: datetime) -> datetime:
@@ -44,25 +63,21 @@ async def list_audit_events(
     since: Annotated[datetime | None, Query(description="UTC, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="UTC, exclusive")] = None,
 ) -> Page[AuditEventRead]:
-    if since and until and until <= since:
-        raise InvalidInputError("until: must be after since")
+    ensure_ordered(since, until, after=True, names=("since", "until"))
     statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    filters = (
+    if since is not None:
+        statement = statement.where(AuditEvent.at >= _utc_naive(since))
+    if until is not None:
+        statement = statement.where(AuditEvent.at < _utc_naive(until))
+    items, total = await fetch_page(
+        session,
+        statement,
+        page,
         (AuditEvent.actor_user_id, actor_user_id),
         (AuditEvent.action, action),
         (AuditEvent.resource_type, resource_type),
         (AuditEvent.resource_id, resource_id),
         (AuditEvent.request_id, request_id),
     )
-    for column, value in filters:
-        if value is not None:
-            statement = statement.where(column == value)
-    if since is not None:
-        statement = statement.where(AuditEvent.at >= _utc_naive(since))
-    if until is not None:
-        statement = statement.where(AuditEvent.at < _utc_naive(until))
-    items, total = await fetch_page(session, statement, page)
-    await audit_access(
-        session, actor_user_id=admin.user_id, resource_type="audit_log", action="list"
-    )
+    await audit_read(session, admin, "audit_log", "list")
     return page_of(AuditEventRead, items, total, page)

@@ -10,14 +10,12 @@ all of them the same key; it still lasts only as long as this run.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 from app.core.config import Settings
+from app.core.environment import hand_down
 
 logger = logging.getLogger(__name__)
-
-JWT_SECRET_ENV = "JWT_SECRET"
 
 
 def ensure_shared_jwt_secret(settings: Settings) -> bool:
@@ -25,7 +23,7 @@ def ensure_shared_jwt_secret(settings: Settings) -> bool:
     was generated (and a warning logged) because none was configured."""
     if settings.jwt_secret is not None:
         return False  # from the environment or .env: every worker reads the same value
-    os.environ[JWT_SECRET_ENV] = secrets.token_urlsafe(48)
+    hand_down(JWT_SECRET=secrets.token_urlsafe(48))
     logger.warning(
         "JWT_SECRET is not set: generated a signing key for this run, shared by its workers; "
         "sign-ins will not survive a restart or work on other replicas "

@@ -9,7 +9,7 @@ from app.auth import refresh as refresh_tokens
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password
 from app.auth.schemas import UserCreate, UserUpdate
-from app.db.queries import PageParams, fetch_page, get_or_404
+from app.db.queries import PageParams, fetch_page, get_or_404, insert_row
 from app.errors import ConflictError, InvalidInputError
 from app.people.models import Person, PersonKind
 from app.security.clock import system_clock
@@ -42,9 +42,7 @@ async def create_user(session: AsyncSession, data: UserCreate) -> User:
         person_id=data.person_id,
         active=True,
     )
-    session.add(user)
-    await session.flush()
-    return user
+    return await insert_row(session, user)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
@@ -54,10 +52,7 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 async def list_users(
     session: AsyncSession, page: PageParams, *, role: Role | None = None
 ) -> tuple[list[User], int]:
-    statement = select(User).order_by(User.id)
-    if role is not None:
-        statement = statement.where(User.role == role)
-    return await fetch_page(session, statement, page)
+    return await fetch_page(session, select(User).order_by(User.id), page, (User.role, role))
 
 
 async def update_user(session: AsyncSession, user_id: int, data: UserUpdate) -> User:

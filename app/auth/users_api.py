@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, status
 
 from app.api import API_PREFIX
 from app.api.pagination import Page, Pagination, page_of
-from app.audit.service import audit_access, record_audit
+from app.audit.api import audit_read
+from app.audit.service import record_audit
 from app.auth import users
 from app.auth.dependencies import Admin
 from app.auth.events import UserAction
@@ -43,20 +44,14 @@ async def list_users(
     role: Annotated[Role | None, Query()] = None,
 ) -> Page[UserRead]:
     items, total = await users.list_users(session, page, role=role)
-    await audit_access(session, actor_user_id=admin.user_id, resource_type="user", action="list")
+    await audit_read(session, admin, "user", "list")
     return page_of(UserRead, items, total, page)
 
 
 @router.get("/{user_id}", response_model=UserRead)
 async def get_user(session: DbSession, admin: Admin, user_id: int) -> UserRead:
     user = await users.get_user(session, user_id)
-    await audit_access(
-        session,
-        actor_user_id=admin.user_id,
-        resource_type="user",
-        action="read",
-        resource_id=user_id,
-    )
+    await audit_read(session, admin, "user", "read", user_id)
     return UserRead.model_validate(user)
 
 

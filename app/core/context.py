@@ -6,7 +6,6 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
-route_var: ContextVar[str | None] = ContextVar("route", default=None)
 
 
 def current_request_id() -> str | None:

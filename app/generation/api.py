@@ -36,6 +36,8 @@ class GenerateRequest(BaseModel):
 
 
 class ProgressRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     phase: str
     solutions: int
     objective: float | None
@@ -44,6 +46,8 @@ class ProgressRead(BaseModel):
 
 
 class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     status: str
     seed: int
@@ -60,33 +64,7 @@ class JobRead(BaseModel):
 
     @classmethod
     def of(cls, job: GenerationJob) -> JobRead:
-        p = job.progress
-        progress = (
-            None
-            if p is None
-            else ProgressRead(
-                phase=p.phase,
-                solutions=p.solutions,
-                objective=p.objective,
-                bound=p.bound,
-                elapsed=p.elapsed,
-            )
-        )
-        return cls(
-            id=job.id,
-            status=job.status,
-            seed=job.seed,
-            time_limit=job.time_limit,
-            created_at=job.created_at,
-            finished_at=job.finished_at,
-            progress=progress,
-            outcome=job.outcome,
-            explanation=job.explanation,
-            objective=job.objective,
-            wall_time=job.wall_time,
-            shifts=job.shifts,
-            academic_year_id=job.academic_year_id,
-        )
+        return cls.model_validate(job)
 
 
 @router.post("/schedule/generate", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)

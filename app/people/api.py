@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from app.api import API_PREFIX
 from app.api.pagination import Page, Pagination, page_of
-from app.audit.service import audit_access
+from app.audit.api import audit_read
 from app.auth.dependencies import Editor, Reader
 from app.auth.events import UserAction
 from app.auth.ownership import ensure_owner, own_person_filter
@@ -40,9 +40,7 @@ async def list_people(
         items, total = mine[page.offset : page.offset + page.limit], len(mine)
     else:
         items, total = await service.list_people(session, page, kind=kind, pgy=pgy, active=active)
-    await audit_access(
-        session, actor_user_id=principal.user_id, resource_type="person", action="list"
-    )
+    await audit_read(session, principal, "person", "list")
     return page_of(PersonRead, items, total, page)
 
 
@@ -59,13 +57,7 @@ async def get_person(
 ) -> PersonRead:
     await ensure_owner(audit, principal, person_id, "person", person_id)
     person = await service.get_person(session, person_id)
-    await audit_access(
-        session,
-        actor_user_id=principal.user_id,
-        resource_type="person",
-        action="read",
-        resource_id=person_id,
-    )
+    await audit_read(session, principal, "person", "read", person_id)
     return PersonRead.model_validate(person)
 
 

@@ -5,47 +5,33 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.queries import PageParams, apply_changes, fetch_page, get_or_404
+from app.db import queries as db
 from app.errors import ConflictError, InvalidInputError
 from app.people.models import Person, PersonKind
 from app.people.schemas import PersonCreate, PersonUpdate
 from app.schedules.models import Leave, Shift
 
 
-async def _ensure_code_free(session: AsyncSession, code: str, own_id: int | None = None) -> None:
-    existing = await session.scalar(select(Person.id).where(Person.code == code))
-    if existing is not None and existing != own_id:
-        raise ConflictError(f"a person with code {code!r} already exists")
-
-
 async def create_person(session: AsyncSession, data: PersonCreate) -> Person:
-    await _ensure_code_free(session, data.code)
-    person = Person(**data.model_dump())
-    session.add(person)
-    await session.flush()
-    return person
+    await db.ensure_unique(session, Person.code, data.code, "person")
+    return await db.insert_row(session, Person(**data.model_dump()))
 
 
 async def get_person(session: AsyncSession, person_id: int) -> Person:
-    return await get_or_404(session, Person, person_id, "person")
+    return await db.get_or_404(session, Person, person_id, "person")
 
 
 async def list_people(
     session: AsyncSession,
-    page: PageParams,
+    page: db.PageParams,
     *,
     kind: PersonKind | None = None,
     pgy: int | None = None,
     active: bool | None = None,
 ) -> tuple[list[Person], int]:
     statement = select(Person).order_by(Person.code)
-    if kind is not None:
-        statement = statement.where(Person.kind == kind)
-    if pgy is not None:
-        statement = statement.where(Person.pgy == pgy)
-    if active is not None:
-        statement = statement.where(Person.active == active)
-    return await fetch_page(session, statement, page)
+    filters = (Person.kind, kind), (Person.pgy, pgy), (Person.active, active)
+    return await db.fetch_page(session, statement, page, *filters)
 
 
 async def update_person(session: AsyncSession, person_id: int, data: PersonUpdate) -> Person:
@@ -54,14 +40,12 @@ async def update_person(session: AsyncSession, person_id: int, data: PersonUpdat
     if changes.get("code") is None:
         changes.pop("code", None)
     else:
-        await _ensure_code_free(session, changes["code"], person.id)
+        await db.ensure_unique(session, Person.code, changes["code"], "person", person.id)
     if "pgy" in changes and person.kind == PersonKind.FACULTY and changes["pgy"] is not None:
         raise InvalidInputError("pgy applies to residents only")
     if "pgy" in changes and person.kind == PersonKind.RESIDENT and changes["pgy"] is None:
         raise InvalidInputError("pgy is required for a resident")
-    apply_changes(person, changes)
-    await session.flush()
-    return person
+    return await db.update_row(session, person, changes)
 
 
 async def delete_person(session: AsyncSession, person_id: int) -> None:
@@ -74,8 +58,7 @@ async def delete_person(session: AsyncSession, person_id: int) -> None:
             raise ConflictError(
                 f"person {person_id} still has {label}; delete them first or set active=false"
             )
-    await session.delete(person)
-    await session.flush()
+    await db.delete_row(session, person)
 
 
 async def find_by_code(session: AsyncSession, code: str) -> Person | None:

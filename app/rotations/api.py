@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from app.api import API_PREFIX
 from app.api.pagination import Page, Pagination, page_of
 from app.api.params import id_filter
-from app.audit.service import audit_access
+from app.audit.api import audit_read
 from app.auth.dependencies import Editor, Reader
 from app.auth.ownership import own_person_filter
 from app.rotations import service
@@ -61,11 +61,5 @@ async def list_assignments(
     items, total = await service.list_assignments(
         session, page, block_id=block_id, person_id=person_id
     )
-    await audit_access(
-        session,
-        actor_user_id=principal.user_id,
-        resource_type="schedule",
-        action="list",
-        resource_id=person_id,
-    )
+    await audit_read(session, principal, "schedule", "list", person_id)
     return page_of(AssignmentRead, items, total, page)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
 from app.api import API_PREFIX
 from app.api.pagination import Page, Pagination, page_of
-from app.api.params import id_filter
+from app.api.params import ensure_ordered, id_filter
+from app.audit.api import audit_read
 from app.audit.service import audit_access, flag_suspicious
-from app.auth.dependencies import Editor, Principal, Reader
+from app.auth.dependencies import Editor, Reader
 from app.auth.events import UserAction, UserActionKind
 from app.auth.ownership import ensure_owner, own_person_filter
 from app.compliance.service import guarded_change
@@ -60,8 +61,7 @@ async def list_shifts(
 ) -> JSONResponse:
     """Shifts intersecting [start, end]; residents see only their own. Cached until the
     schedule next changes (the cached JSON is sent as it is)."""
-    if start and end and end < start:
-        raise InvalidInputError("end: must not be before start")
+    ensure_ordered(start, end)
     person_id = await own_person_filter(audit, principal, person_id, "schedule")
 
     async def compute() -> dict[str, Any]:
@@ -81,24 +81,8 @@ async def list_shifts(
         limit=page.limit,
         offset=page.offset,
     )
-    await _audit_read(session, principal, "schedule", "list", person_id)
+    await audit_read(session, principal, "schedule", "list", person_id)
     return JSONResponse(shifts)
-
-
-async def _audit_read(
-    session: DbSession,
-    principal: Principal,
-    resource: Literal["schedule", "shift", "leave"],
-    action: Literal["read", "list"],
-    resource_id: int | None,
-) -> None:
-    await audit_access(
-        session,
-        actor_user_id=principal.user_id,
-        resource_type=resource,
-        action=action,
-        resource_id=resource_id,
-    )
 
 
 @router.post("/shifts", response_model=ShiftRead, status_code=status.HTTP_201_CREATED)
@@ -123,7 +107,7 @@ async def get_shift(
 ) -> ShiftRead:
     shift = await shift_service.get_shift(session, shift_id)
     await ensure_owner(audit, principal, shift.person_id, "shift", shift_id)
-    await _audit_read(session, principal, "shift", "read", shift_id)
+    await audit_read(session, principal, "shift", "read", shift_id)
     return ShiftRead.model_validate(shift)
 
 
@@ -162,13 +146,12 @@ async def list_leave(
     end: EndDate = None,
     person_id: PersonFilter = None,
 ) -> Page[LeaveRead]:
-    if start and end and end < start:
-        raise InvalidInputError("end: must not be before start")
+    ensure_ordered(start, end)
     person_id = await own_person_filter(audit, principal, person_id, "leave")
     items, total = await leave_service.list_leave(
         session, page, start=start, end=end, person_id=person_id
     )
-    await _audit_read(session, principal, "leave", "list", person_id)
+    await audit_read(session, principal, "leave", "list", person_id)
     return page_of(LeaveRead, items, total, page)
 
 
@@ -185,7 +168,7 @@ async def get_leave(
 ) -> LeaveRead:
     leave = await leave_service.get_leave(session, leave_id)
     await ensure_owner(audit, principal, leave.person_id, "leave", leave_id)
-    await _audit_read(session, principal, "leave", "read", leave_id)
+    await audit_read(session, principal, "leave", "read", leave_id)
     return LeaveRead.model_validate(leave)
 
 

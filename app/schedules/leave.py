@@ -7,22 +7,21 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.queries import PageParams, apply_changes, fetch_page, get_or_404
-from app.errors import ConflictError, InvalidInputError
+from app.api.params import ensure_ordered
+from app.db import queries as db
+from app.errors import ConflictError
 from app.schedules.models import Leave
 from app.schedules.schemas import LeaveCreate, LeaveUpdate
 from app.schedules.shifts import lock_resident
 
 
-async def _ensure_no_overlap(
+async def _claim(
     session: AsyncSession, person_id: int, start: date, end: date, own_id: int | None
 ) -> None:
-    statement = select(Leave).where(
-        Leave.person_id == person_id, Leave.start_date <= end, Leave.end_date >= start
-    )
-    if own_id is not None:
-        statement = statement.where(Leave.id != own_id)
-    clash = await session.scalar(statement.limit(1))
+    """Lock the resident, then refuse [start, end] if it overlaps another leave of theirs."""
+    await lock_resident(session, person_id)
+    overlapping = Leave.person_id == person_id, Leave.start_date <= end, Leave.end_date >= start
+    clash = await db.first_other(session, Leave, own_id, *overlapping)
     if clash is not None:
         raise ConflictError(
             f"overlaps leave {clash.id} of person {person_id} "
@@ -31,44 +30,35 @@ async def _ensure_no_overlap(
 
 
 async def create_leave(session: AsyncSession, data: LeaveCreate) -> Leave:
-    await lock_resident(session, data.person_id)
-    await _ensure_no_overlap(session, data.person_id, data.start, data.end, None)
+    await _claim(session, data.person_id, data.start, data.end, None)
     leave = Leave(
         person_id=data.person_id, start_date=data.start, end_date=data.end, kind=data.kind
     )
-    session.add(leave)
-    await session.flush()
-    return leave
+    return await db.insert_row(session, leave)
 
 
 async def get_leave(session: AsyncSession, leave_id: int) -> Leave:
-    return await get_or_404(session, Leave, leave_id, "leave")
+    return await db.get_or_404(session, Leave, leave_id, "leave")
 
 
 async def update_leave(session: AsyncSession, leave_id: int, data: LeaveUpdate) -> Leave:
     leave = await get_leave(session, leave_id)
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    changes = db.set_fields(data)
     start = changes.get("start", leave.start_date)
     end = changes.get("end", leave.end_date)
-    if end < start:
-        raise InvalidInputError("end: must not be before start")
-    await lock_resident(session, leave.person_id)
-    await _ensure_no_overlap(session, leave.person_id, start, end, leave.id)
-    apply_changes(
-        leave, {"start_date": start, "end_date": end, "kind": changes.get("kind", leave.kind)}
-    )
-    await session.flush()
-    return leave
+    ensure_ordered(start, end)
+    await _claim(session, leave.person_id, start, end, leave.id)
+    kind = changes.get("kind", leave.kind)
+    return await db.update_row(session, leave, {"start_date": start, "end_date": end, "kind": kind})
 
 
 async def delete_leave(session: AsyncSession, leave_id: int) -> None:
-    await session.delete(await get_leave(session, leave_id))
-    await session.flush()
+    await db.delete_row(session, await get_leave(session, leave_id))
 
 
 async def list_leave(
     session: AsyncSession,
-    page: PageParams,
+    page: db.PageParams,
     *,
     start: date | None = None,
     end: date | None = None,
@@ -79,6 +69,4 @@ async def list_leave(
         statement = statement.where(Leave.end_date >= start)
     if end is not None:
         statement = statement.where(Leave.start_date <= end)
-    if person_id is not None:
-        statement = statement.where(Leave.person_id == person_id)
-    return await fetch_page(session, statement, page)
+    return await db.fetch_page(session, statement, page, (Leave.person_id, person_id))

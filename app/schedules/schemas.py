@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -11,24 +12,36 @@ from app.schedules.file_format import MAX_WORKED_MINUTES, ShiftKind
 from app.schedules.models import LeaveKind
 
 
-def _wall_clock(value: datetime) -> datetime:
-    if value.tzinfo is not None:
+def _wall_clock(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is not None:
         raise ValueError("must be a local wall-clock time without a UTC offset")
     return value
 
 
-class _ShiftTimes(BaseModel):
+class _Row(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _Body(BaseModel):
+    """A request body: unknown fields are refused, and ``end`` must follow ``start`` when both
+    are given (times must end after they start; whole days may end on the day they start)."""
+
+    model_config = ConfigDict(extra="forbid")
+    whole_days: ClassVar[bool] = False
+
     @model_validator(mode="after")
-    def _check_times(self) -> _ShiftTimes:
+    def _check_order(self) -> Self:
         start, end = getattr(self, "start", None), getattr(self, "end", None)
-        if start is not None and end is not None and end <= start:
+        if start is None or end is None:
+            return self
+        if self.whole_days and end < start:
+            raise ValueError("end must not be before start")
+        if not self.whole_days and end <= start:
             raise ValueError("end must be after start")
         return self
 
 
-class ShiftCreate(_ShiftTimes):
-    model_config = ConfigDict(extra="forbid")
-
+class ShiftCreate(_Body):
     person_id: RowId
     start: datetime
     end: datetime
@@ -47,9 +60,7 @@ class ShiftCreate(_ShiftTimes):
         return self
 
 
-class ShiftUpdate(_ShiftTimes):
-    model_config = ConfigDict(extra="forbid")
-
+class ShiftUpdate(_Body):
     person_id: RowId | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -57,15 +68,10 @@ class ShiftUpdate(_ShiftTimes):
     worked_minutes: int | None = Field(default=None, ge=0, le=MAX_WORKED_MINUTES)
     override_justification: str | None = Field(default=None, max_length=2000)
 
-    @field_validator("start", "end")
-    @classmethod
-    def _naive(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _wall_clock(value)
+    _naive = field_validator("start", "end")(_wall_clock)
 
 
-class ShiftRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ShiftRead(_Row):
     id: int
     person_id: int
     start: datetime = Field(validation_alias="start_at")
@@ -74,17 +80,8 @@ class ShiftRead(BaseModel):
     worked_minutes: int
 
 
-class _LeaveDates(BaseModel):
-    @model_validator(mode="after")
-    def _check_dates(self) -> _LeaveDates:
-        start, end = getattr(self, "start", None), getattr(self, "end", None)
-        if start is not None and end is not None and end < start:
-            raise ValueError("end must not be before start")
-        return self
-
-
-class LeaveCreate(_LeaveDates):
-    model_config = ConfigDict(extra="forbid")
+class LeaveCreate(_Body):
+    whole_days = True
 
     person_id: RowId
     start: date
@@ -92,17 +89,15 @@ class LeaveCreate(_LeaveDates):
     kind: LeaveKind = LeaveKind.VACATION
 
 
-class LeaveUpdate(_LeaveDates):
-    model_config = ConfigDict(extra="forbid")
+class LeaveUpdate(_Body):
+    whole_days = True
 
     start: date | None = None
     end: date | None = None
     kind: LeaveKind | None = None
 
 
-class LeaveRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class LeaveRead(_Row):
     id: int
     person_id: int
     start: date = Field(validation_alias="start_date")
@@ -110,18 +105,14 @@ class LeaveRead(BaseModel):
     kind: LeaveKind
 
 
-class BlockRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class BlockRead(_Row):
     id: int
     number: int
     start: date = Field(validation_alias="start_date")
     end: date = Field(validation_alias="end_date")
 
 
-class AcademicYearRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AcademicYearRead(_Row):
     id: int
     program: str
     start: date = Field(validation_alias="start_date")

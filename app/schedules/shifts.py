@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.queries import PageParams, apply_changes, fetch_page, get_or_404
+from app.api.params import ensure_ordered
+from app.db import queries as db
 from app.errors import ConflictError, InvalidInputError
 from app.people.models import Person, PersonKind
 from app.schedules.calendar import day_range
@@ -26,15 +27,13 @@ async def lock_resident(session: AsyncSession, person_id: int) -> Person:
     return person
 
 
-async def _ensure_no_overlap(
+async def _claim(
     session: AsyncSession, person_id: int, start: datetime, end: datetime, own_id: int | None
 ) -> None:
-    statement = select(Shift).where(
-        Shift.person_id == person_id, Shift.start_at < end, Shift.end_at > start
-    )
-    if own_id is not None:
-        statement = statement.where(Shift.id != own_id)
-    clash = await session.scalar(statement.limit(1))
+    """Lock the resident, then refuse [start, end) if it overlaps another of their shifts."""
+    await lock_resident(session, person_id)
+    overlapping = Shift.person_id == person_id, Shift.start_at < end, Shift.end_at > start
+    clash = await db.first_other(session, Shift, own_id, *overlapping)
     if clash is not None:
         raise ConflictError(
             f"overlaps shift {clash.id} of person {person_id} "
@@ -43,8 +42,7 @@ async def _ensure_no_overlap(
 
 
 async def create_shift(session: AsyncSession, data: ShiftCreate) -> Shift:
-    await lock_resident(session, data.person_id)
-    await _ensure_no_overlap(session, data.person_id, data.start, data.end, None)
+    await _claim(session, data.person_id, data.start, data.end, None)
     shift = Shift(
         person_id=data.person_id,
         start_at=data.start,
@@ -52,36 +50,29 @@ async def create_shift(session: AsyncSession, data: ShiftCreate) -> Shift:
         kind=data.kind,
         worked_minutes=data.worked_minutes,
     )
-    session.add(shift)
-    await session.flush()
-    return shift
+    return await db.insert_row(session, shift)
 
 
 async def get_shift(session: AsyncSession, shift_id: int) -> Shift:
-    return await get_or_404(session, Shift, shift_id, "shift")
+    return await db.get_or_404(session, Shift, shift_id, "shift")
 
 
 async def update_shift(session: AsyncSession, shift_id: int, data: ShiftUpdate) -> Shift:
     shift = await get_shift(session, shift_id)
-    changes = {
-        k: v
-        for k, v in data.model_dump(exclude_unset=True, exclude={"override_justification"}).items()
-        if v is not None
-    }
+    changes = db.set_fields(data, exclude={"override_justification"})
     person_id = changes.get("person_id", shift.person_id)
     start = changes.get("start", shift.start_at)
     end = changes.get("end", shift.end_at)
     kind = changes.get("kind", shift.kind)
     worked = changes.get("worked_minutes", shift.worked_minutes if kind == shift.kind else 0)
-    if end <= start:
-        raise InvalidInputError("end: must be after start")
+    ensure_ordered(start, end, after=True)
     if worked and kind != ShiftKind.HOME_CALL:
         raise InvalidInputError("worked_minutes: applies to home_call shifts only")
     if worked * 60 > (end - start).total_seconds():
         raise InvalidInputError("worked_minutes: exceeds the shift's length")
-    await lock_resident(session, person_id)
-    await _ensure_no_overlap(session, person_id, start, end, shift.id)
-    apply_changes(
+    await _claim(session, person_id, start, end, shift.id)
+    return await db.update_row(
+        session,
         shift,
         {
             "person_id": person_id,
@@ -91,18 +82,15 @@ async def update_shift(session: AsyncSession, shift_id: int, data: ShiftUpdate) 
             "worked_minutes": worked,
         },
     )
-    await session.flush()
-    return shift
 
 
 async def delete_shift(session: AsyncSession, shift_id: int) -> None:
-    await session.delete(await get_shift(session, shift_id))
-    await session.flush()
+    await db.delete_row(session, await get_shift(session, shift_id))
 
 
 async def list_shifts(
     session: AsyncSession,
-    page: PageParams,
+    page: db.PageParams,
     *,
     start: date | None = None,
     end: date | None = None,
@@ -116,8 +104,6 @@ async def list_shifts(
         statement = statement.where(Shift.end_at > lower)
     if upper is not None:
         statement = statement.where(Shift.start_at < upper)
-    if person_id is not None:
-        statement = statement.where(Shift.person_id == person_id)
-    if kind is not None:
-        statement = statement.where(Shift.kind == kind)
-    return await fetch_page(session, statement, page)
+    return await db.fetch_page(
+        session, statement, page, (Shift.person_id, person_id), (Shift.kind, kind)
+    )

@@ -21,19 +21,6 @@ def from_utc_naive(moment: datetime) -> float:
     return moment.replace(tzinfo=UTC).timestamp()
 
 
-class ManualClock:
-    """A clock that only moves when told to (tests and benchmarks)."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class ClockRef:
     """The one clock an app's security parts share; tests swap what it reads."""
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Depends, Query, status
 
 from app.api import API_PREFIX
 from app.api.pagination import Page, Pagination, page_of
-from app.audit.service import SecurityAudit, audit_access, record_audit
+from app.audit.api import audit_read
+from app.audit.service import SecurityAudit, record_audit
 from app.auth.dependencies import Editor, Principal, Reader, ResidentOnly, require_roles
 from app.auth.events import ResourceType, UserAction, UserActionKind
 from app.auth.models import Role
@@ -26,19 +27,15 @@ T = TypeVar("T")
 Responder = Annotated[Principal, Depends(require_roles(Role.RESIDENT, Role.COORDINATOR))]
 
 
-async def _own_person(audit: SecurityAudit, principal: Principal) -> int:
+async def _as_resident(
+    audit: SecurityAudit, principal: Principal, work: Callable[[int], Awaitable[T]]
+) -> T:
+    """Run ``work`` with the resident's own person id; an account linked to none is refused,
+    and a resident touching another resident's shift or swap is refused, audited and flagged."""
     if principal.person_id is None:
         raise await refuse_unlinked(audit, principal, "swap")
-    return principal.person_id
-
-
-async def _as_resident(
-    audit: SecurityAudit, principal: Principal, work: Callable[[], Awaitable[T]]
-) -> T:
-    """Run ``work``; a resident touching another resident's shift or swap is refused,
-    audited and flagged."""
     try:
-        return await work()
+        return await work(principal.person_id)
     except service.NotYours as exc:
         resource: ResourceType = "swap" if exc.resource_type == "swap" else "shift"
         raise await refuse_cross_access(audit, principal, resource, exc.resource_id) from None
@@ -70,9 +67,8 @@ async def request_swap(
 ) -> SwapRead:
     """Offer one of your shifts to another resident: a give-away, or a trade for one of
     theirs (``counterpart_shift_id``)."""
-    me = await _own_person(audit, principal)
     swap, created = await _as_resident(
-        audit, principal, lambda: service.create_swap(session, me, body)
+        audit, principal, lambda me: service.create_swap(session, me, body)
     )
     return await _done(session, principal, swap.id, "create", "swap_request", [created])
 
@@ -88,13 +84,7 @@ async def list_swaps(
 ) -> Page[SwapRead]:
     person_id = await own_person_filter(audit, principal, person_id, "swap")
     items, total = await service.list_swaps(session, page, state=state, person_id=person_id)
-    await audit_access(
-        session,
-        actor_user_id=principal.user_id,
-        resource_type="swap",
-        action="list",
-        resource_id=person_id,
-    )
+    await audit_read(session, principal, "swap", "list", person_id)
     return page_of(SwapRead, items, total, page)
 
 
@@ -108,13 +98,7 @@ async def get_swap(
         swap.counterpart_id,
     ):
         raise await refuse_cross_access(audit, principal, "swap", swap_id)
-    await audit_access(
-        session,
-        actor_user_id=principal.user_id,
-        resource_type="swap",
-        action="read",
-        resource_id=swap_id,
-    )
+    await audit_read(session, principal, "swap", "read", swap_id)
     return SwapRead.model_validate(swap)
 
 
@@ -123,8 +107,7 @@ async def accept_swap(
     audit: AuditDep, session: DbSession, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
     """The counterpart agrees; a coordinator still has to approve."""
-    me = await _own_person(audit, principal)
-    moved = await _as_resident(audit, principal, lambda: service.accept(session, swap_id, me))
+    moved = await _as_resident(audit, principal, lambda me: service.accept(session, swap_id, me))
     return await _done(session, principal, swap_id, "accept", "swap_respond", [moved])
 
 
@@ -134,8 +117,9 @@ async def reject_swap(
 ) -> SwapRead:
     """The counterpart declines a pending swap, or a coordinator rejects an open one."""
     if principal.role == Role.RESIDENT:
-        me = await _own_person(audit, principal)
-        moved = await _as_resident(audit, principal, lambda: service.decline(session, swap_id, me))
+        moved = await _as_resident(
+            audit, principal, lambda me: service.decline(session, swap_id, me)
+        )
         return await _done(session, principal, swap_id, "reject", "swap_respond", [moved])
     moved = await service.reject(session, swap_id)
     return await _done(session, principal, swap_id, "reject", "swap_decide", [moved])
@@ -146,8 +130,7 @@ async def cancel_swap(
     audit: AuditDep, session: DbSession, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
     """The requester withdraws a swap that has not been decided yet."""
-    me = await _own_person(audit, principal)
-    moved = await _as_resident(audit, principal, lambda: service.cancel(session, swap_id, me))
+    moved = await _as_resident(audit, principal, lambda me: service.cancel(session, swap_id, me))
     return await _done(session, principal, swap_id, "cancel", "swap_respond", [moved])
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.compliance.service import guarded_change
 from app.db.base import utcnow
-from app.db.queries import PageParams, fetch_page, get_or_404
+from app.db.queries import PageParams, fetch_page, get_or_404, insert_row
 from app.errors import ConflictError, ForbiddenError, InvalidInputError
 from app.events import publish
 from app.people.models import Person, PersonKind
@@ -71,13 +71,11 @@ async def list_swaps(
 ) -> tuple[list[SwapRequest], int]:
     """Newest first; ``person_id`` keeps the swaps that person requested or was offered."""
     statement = select(SwapRequest).order_by(SwapRequest.created_at.desc(), SwapRequest.id.desc())
-    if state is not None:
-        statement = statement.where(SwapRequest.state == state)
     if person_id is not None:
         statement = statement.where(
             or_(SwapRequest.requester_id == person_id, SwapRequest.counterpart_id == person_id)
         )
-    return await fetch_page(session, statement, page)
+    return await fetch_page(session, statement, page, (SwapRequest.state, state))
 
 
 async def _resident(session: AsyncSession, person_id: int, field: str) -> Person:
@@ -122,8 +120,7 @@ async def create_swap(
         counterpart_shift_id=data.counterpart_shift_id,
         state=SwapState.PENDING,
     )
-    session.add(swap)
-    await session.flush()
+    await insert_row(session, swap)
     return swap, Transition(swap.id, None, SwapState.PENDING)
 
 

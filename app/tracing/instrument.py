@@ -9,7 +9,6 @@ the URL without userinfo, query or fragment.
 
 from __future__ import annotations
 
-import os
 import weakref
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +18,7 @@ from opentelemetry.trace import Span
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.environment import default
 from app.tracing.switch import PROCESS
 
 _instrumented_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -28,7 +28,7 @@ _URL_KEYS = ("url.full", "http.url")
 def use_stable_http_conventions() -> None:
     """Client spans use the same stable HTTP attribute names as the server span (``url.full``,
     ``http.request.method``), unless the operator chose otherwise. Read once per process."""
-    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    default("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
 
 def instrument_engine(engine: AsyncEngine | Engine) -> None:

@@ -2,7 +2,7 @@
 
 Same contract as OpenTelemetry's BatchSpanProcessor (a bounded queue, one daemon export thread,
 batches by size or delay) plus what it lacks: each dropped span is counted by reason in
-``residency_tracing_spans_dropped_total``, and a failing export is logged once per outage
+the catalog's ``TRACING_SPANS_DROPPED`` counter, and a failing export is logged once per outage
 instead of once per batch. The request path only appends to a deque; a down or slow collector
 fills the queue, and further spans are counted and dropped.
 """
@@ -22,6 +22,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from app.core.metrics.catalog import TRACING_SPANS_DROPPED
 from app.tracing.metrics import SPANS_DROPPED, ExporterName, count_dropped
 
 logger = logging.getLogger(__name__)
@@ -119,9 +120,9 @@ class CountingBatchProcessor(SpanProcessor):
         count_dropped(self.name, "export_failed", len(batch))
         if not self._failing:
             logger.warning(
-                "span export to %s failed; spans are dropped and counted in "
-                "residency_tracing_spans_dropped_total until it recovers",
+                "span export to %s failed; spans are dropped and counted in %s until it recovers",
                 self.name,
+                TRACING_SPANS_DROPPED.name,
             )
         self._failing = True
 

@@ -9,13 +9,12 @@ span. (Why it is not also the global provider: see app/tracing/setup.py.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Span
 from opentelemetry.util.types import Attributes
 
 
@@ -60,52 +59,15 @@ class SwitchableTracer(trace.Tracer):
             self._generation = provider._generation
         return self._tracer
 
-    def start_span(
-        self,
-        name: str,
-        context: Context | None = None,
-        kind: SpanKind = SpanKind.INTERNAL,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-    ) -> Span:
-        return self.current.start_span(
-            name,
-            context=context,
-            kind=kind,
-            attributes=attributes,
-            links=links,
-            start_time=start_time,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
-        )
+    # Both take exactly the arguments of trace.Tracer's methods and pass them on unchanged.
+    def start_span(self, *args: Any, **kwargs: Any) -> Span:
+        return self.current.start_span(*args, **kwargs)
 
     @contextmanager
     def start_as_current_span(  # type: ignore[override]  # same protocol, stdlib decorator
-        self,
-        name: str,
-        context: Context | None = None,
-        kind: SpanKind = SpanKind.INTERNAL,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-        end_on_exit: bool = True,
+        self, *args: Any, **kwargs: Any
     ) -> Iterator[Span]:
-        with self.current.start_as_current_span(
-            name,
-            context=context,
-            kind=kind,
-            attributes=attributes,
-            links=links,
-            start_time=start_time,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
-            end_on_exit=end_on_exit,
-        ) as span:
+        with self.current.start_as_current_span(*args, **kwargs) as span:
             yield span
 
 

@@ -13,7 +13,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.config import Settings
-from tests.helpers import API, schedule_file
+from tests.support.api import API
+from tests.support.schedules import schedule_file
 
 TOO_BIG = ["2147483648", "9223372036854775808", "99999999999999999999999"]
 

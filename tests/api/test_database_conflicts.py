@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.db.migrate import upgrade_database
 from app.main import create_app
 from app.services import DbSession
-from tests.helpers import api_client
+from tests.support.api import api_client
 from tests.support.servers import PostgresServer
 
 pytestmark = pytest.mark.postgres

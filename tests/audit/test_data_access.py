@@ -14,7 +14,9 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.auth.events import DataAccessed, SuspiciousActivity
 from app.core.config import Settings
-from tests.helpers import API, captured, schedule_file
+from tests.support.api import API
+from tests.support.events import captured
+from tests.support.schedules import schedule_file
 
 
 async def trail(app: FastAPI) -> list[AuditEvent]:
@@ -119,7 +121,7 @@ async def test_admins_list_the_trail_with_filters(
 async def test_unusual_export_volume_is_flagged_once(database_url: str) -> None:
     from app.db.engine import Database
     from app.main import create_app
-    from tests.helpers import api_client, signed_in_headers
+    from tests.support.api import api_client, signed_in_headers
 
     settings = Settings(
         database_url=database_url, environment="test", suspicious_exports_per_hour=2

@@ -15,9 +15,10 @@ from app.auth.events import AuthenticationFailed, SuspiciousActivity
 from app.auth.models import Role
 from app.core.config import Settings
 from app.main import create_app
-from app.security.clock import ManualClock
 from app.security.lockout import LockoutPolicy
-from tests.helpers import API, PASSWORD, api_client, captured, create_user
+from tests.support.api import API, PASSWORD, api_client, create_user
+from tests.support.clock import ManualClock
+from tests.support.events import captured
 from tests.support.lifespan import start, stop
 from tests.support.servers import RedisServer
 

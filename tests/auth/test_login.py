@@ -14,7 +14,8 @@ from app.audit.models import AuditEvent
 from app.auth.events import AuthenticationFailed, SuspiciousActivity, UserAction
 from app.auth.models import RefreshToken, Role, User
 from app.auth.passwords import hasher
-from tests.helpers import API, PASSWORD, api_client, captured, create_user
+from tests.support.api import API, PASSWORD, api_client, create_user
+from tests.support.events import captured
 
 
 async def login(

@@ -13,15 +13,9 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.events import AccessDenied, SuspiciousActivity
-from tests.helpers import (
-    API,
-    api_client,
-    captured,
-    create_person_row,
-    create_shift,
-    schedule_file,
-    signed_in_headers,
-)
+from tests.support.api import API, api_client, create_person_row, create_shift, signed_in_headers
+from tests.support.events import captured
+from tests.support.schedules import schedule_file
 
 ROLES = ("admin", "coordinator", "faculty", "resident")
 EVERYONE = set(ROLES)

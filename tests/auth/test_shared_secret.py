@@ -15,12 +15,12 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from app.auth.models import Role
-from app.auth.secret import JWT_SECRET_ENV, ensure_shared_jwt_secret
+from app.auth.secret import ensure_shared_jwt_secret
 from app.core.config import Settings, load_settings
 from app.db.migrate import upgrade_database
 from app.main import create_app
-from tests.e2e.test_serve_workers import CLI, live_pids, wait_for
-from tests.helpers import API, api_client, create_user
+from tests.support.api import API, api_client, create_user
+from tests.support.processes import CLI, live_pids, wait_for
 from tests.support.servers import free_port
 
 WORKERS = 2
@@ -30,9 +30,9 @@ PASSWORD = "a long enough password 42"
 def test_generates_one_key_for_the_processes_started_after_it(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv(JWT_SECRET_ENV, raising=False)
+    monkeypatch.delenv("JWT_SECRET", raising=False)
     assert ensure_shared_jwt_secret(Settings(environment="development", _env_file=None)) is True
-    key = os.environ[JWT_SECRET_ENV]
+    key = os.environ["JWT_SECRET"]
     assert "generated a signing key" in caplog.text and key not in caplog.text
     # What a worker then reads: a valid secret, the same in every worker.
     assert load_settings().jwt_secret is not None
@@ -41,15 +41,15 @@ def test_generates_one_key_for_the_processes_started_after_it(
 
 def test_a_configured_key_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     configured = "configured-secret-0123456789abcdefghij"
-    monkeypatch.setenv(JWT_SECRET_ENV, configured)
+    monkeypatch.setenv("JWT_SECRET", configured)
     assert ensure_shared_jwt_secret(load_settings()) is False
-    assert os.environ[JWT_SECRET_ENV] == configured
+    assert os.environ["JWT_SECRET"] == configured
 
 
 async def test_apps_built_after_it_accept_each_others_tokens(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:
-    monkeypatch.delenv(JWT_SECRET_ENV, raising=False)
+    monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("ENVIRONMENT", "test")
     ensure_shared_jwt_secret(load_settings())
@@ -82,7 +82,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     asyncio.run(upgrade_database(database_url))
     directory = tmp_path / "prometheus"
     env = {
-        **{k: v for k, v in os.environ.items() if k != JWT_SECRET_ENV},
+        **{k: v for k, v in os.environ.items() if k != "JWT_SECRET"},
         "DATABASE_URL": database_url,
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
         "ENVIRONMENT": "development",

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from app.auth.events import AuthenticationFailed
 from app.auth.models import Role
 from app.auth.tokens import AccessTokens
-from tests.auth.test_tokens import hand_made
-from tests.helpers import API, PASSWORD, api_client, captured, create_user
+from tests.support.api import API, PASSWORD, api_client, create_user
+from tests.support.events import captured
+from tests.support.tokens import hand_made
 
 PROTECTED = f"{API}/people"
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -13,20 +11,8 @@ import pytest
 
 from app.auth.models import Role
 from app.auth.tokens import AccessTokens, TokenError
-from app.security.clock import ManualClock
-
-SECRET = "s3cret-for-tests-0123456789abcdef-XYZ"
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def hand_made(header: dict[str, Any], claims: dict[str, Any], key: bytes = SECRET.encode()) -> str:
-    """A token built without PyJWT, as an attacker would (HMAC-SHA256 over whatever header)."""
-    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64(signature)}"
+from tests.support.clock import ManualClock
+from tests.support.tokens import SECRET, b64, hand_made
 
 
 def valid_claims(clock: ManualClock) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from app.cli import cli
 from app.core.config import Settings
 from app.db.engine import Database
 from app.main import create_app
-from tests.helpers import API, PASSWORD, api_client, captured, create_person_row
+from tests.support.api import API, PASSWORD, api_client, create_person_row
+from tests.support.events import captured
 
 
 async def test_admin_creates_lists_updates_and_deactivates(

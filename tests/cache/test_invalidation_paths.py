@@ -14,10 +14,10 @@ from fastapi import FastAPI
 
 from app.auth.models import Role
 from app.cache.events import CacheLookup
-from tests.compliance.test_api import too_many_hours
-from tests.e2e.test_serve_workers import CLI
-from tests.generation.test_api import wait_for_job
-from tests.helpers import API, api_client, captured, schedule_file, signed_in_headers
+from tests.support.api import API, api_client, signed_in_headers, wait_for_job
+from tests.support.events import captured
+from tests.support.processes import CLI
+from tests.support.schedules import schedule_file, too_many_hours
 
 
 async def report(client: httpx.AsyncClient) -> tuple[dict[str, object], list[bool]]:

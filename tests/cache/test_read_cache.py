@@ -19,10 +19,11 @@ from app.core.config import Settings
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.main import create_app
-from app.security.clock import ManualClock
-from tests.compliance.test_api import too_many_hours
-from tests.helpers import API, api_client, captured, create_shift, schedule_file, signed_in_headers
+from tests.support.api import API, api_client, create_shift, signed_in_headers
+from tests.support.clock import ManualClock
+from tests.support.events import captured
 from tests.support.lifespan import start, stop
+from tests.support.schedules import schedule_file, too_many_hours
 from tests.support.servers import PostgresServer, RedisServer
 
 _numbers = itertools.count(1)

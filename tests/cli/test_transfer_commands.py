@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.helpers import schedule_file
+from tests.support.schedules import schedule_file
 
 runner = CliRunner()
 

@@ -1,28 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.db.engine import Database
-from tests.helpers import API, schedule_file
-
-
-def too_many_hours() -> dict[str, Any]:
-    """r01 works 12 h every day of a 28-day block: 84 h/week and no day off."""
-    data = schedule_file(leave=[])
-    data["shifts"] = [
-        {
-            "resident": "r01",
-            "start": f"2026-07-{d:02}T07:00",
-            "end": f"2026-07-{d:02}T19:00",
-            "kind": "day",
-        }
-        for d in range(1, 29)
-    ]
-    return data
+from tests.support.api import API
+from tests.support.schedules import schedule_file, too_many_hours
 
 
 async def test_validate_upload_reports_without_storing(client: httpx.AsyncClient) -> None:

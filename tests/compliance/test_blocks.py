@@ -11,7 +11,7 @@ from app.compliance.blocks import (
     rolling_windows,
 )
 from app.schedules.file_format import ScheduleFile
-from tests.compliance.builders import START, at, hours_shift, leave, schedule, shift
+from tests.support.schedules import START, at, hours_shift, leave, schedule, shift
 
 
 def totals(s: ScheduleFile, resident: str = "r01") -> list[WindowTotals]:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from app.compliance import report_table, validate_schedule
 from app.compliance.cli import validate
-from tests.compliance.builders import at, schedule, shift
+from tests.support.schedules import at, schedule, shift
 
 app = typer.Typer()
 app.command("validate")(validate)

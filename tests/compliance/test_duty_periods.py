@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from app.compliance.duty_periods import duty_gaps, merge_duty_periods
 from app.schedules.file_format import ShiftEntry, ShiftKind
-from tests.compliance.builders import at
+from tests.support.schedules import at
 
 
 def entry(start: datetime, end: datetime, kind: ShiftKind = ShiftKind.DAY) -> ShiftEntry:

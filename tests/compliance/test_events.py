@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 
 from app.compliance.events import OverrideRecorded, ScheduleGenerated, ScheduleValidated
-from tests.compliance.test_api import too_many_hours
-from tests.generation.test_api import wait_for_job
-from tests.helpers import API, captured, schedule_file
+from tests.support.api import API, wait_for_job
+from tests.support.events import captured
+from tests.support.schedules import schedule_file, too_many_hours
 
 
 async def test_validation_publishes_counts_score_and_source(client: httpx.AsyncClient) -> None:

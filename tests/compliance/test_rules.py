@@ -12,7 +12,7 @@ from app.compliance.blocks import WindowTotals
 from app.compliance.duty_periods import duty_gaps, merge_duty_periods
 from app.compliance.events import Severity
 from app.schedules.file_format import ResidentEntry, ShiftEntry, ShiftKind
-from tests.compliance.builders import at
+from tests.support.schedules import at
 
 HOUR = 3600
 

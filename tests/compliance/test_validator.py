@@ -7,7 +7,7 @@ from typing import Any
 
 from app.compliance import ComplianceReport, validate_schedule
 from app.compliance.events import Severity
-from tests.compliance.builders import at, hours_shift, leave, schedule, shift, working_days
+from tests.support.schedules import at, hours_shift, leave, schedule, shift, working_days
 
 HEAVY = timedelta(hours=13, minutes=20)  # 24 such shifts = 320 h = 80 h/week over 28 days
 

@@ -7,7 +7,8 @@ import httpx
 from fastapi import FastAPI
 
 from app.auth.models import Role
-from tests.helpers import API, PASSWORD, api_client, create_user, schedule_file
+from tests.support.api import API, PASSWORD, api_client, create_user
+from tests.support.schedules import schedule_file
 
 
 async def sign_in(app: FastAPI, username: str) -> httpx.AsyncClient:

@@ -34,7 +34,7 @@ from app.db.migrate import upgrade_database
 from app.events import publish
 from app.main import create_app
 from app.swaps.events import SwapState, SwapTransitioned
-from tests.compliance.test_api import too_many_hours
+from tests.support.schedules import too_many_hours
 from tests.support.servers import PrometheusServer, free_port, prometheus_server
 
 API = "/api/v1"

@@ -24,8 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,7 @@ from app.auth.users import create_user
 from app.core.metrics import catalog as c
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
-from tests.core.logging.test_redaction import (
+from tests.support.canaries import (
     CANARIES,
     CANARY_EMAIL,
     CANARY_JWT,
@@ -51,29 +50,17 @@ from tests.core.logging.test_redaction import (
     CANARY_PASSWORD,
     SECRET_HEADERS,
 )
-from tests.core.metrics.support import parse, total
+from tests.support.metrics import parse, total
 from tests.support.otlp import OtlpHttpReceiver, otlp_http_receiver
+from tests.support.processes import CLI, live_pids, wait_for
 from tests.support.servers import PushgatewayServer, free_port, pushgateway_server
 
 WORKERS = 4
 BATCH = 20
-CLI = Path(sys.executable).with_name("residency-scheduler")
 LABELS = ["method", "route", "status"]
 HEALTH = ["GET", "/health", "200"]
 ADMIN = "admin.e2e"
 TRACEPARENT = "00-5b8aa5a2d2c872e8321cf37308d69df2-051581bf3cb55c13-01"
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def live_pids(directory: Path) -> set[int]:
-    return {int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("gauge_livesum_*.db")}
 
 
 def health_count_by_pid(directory: Path) -> dict[int, float]:

@@ -1,20 +1,8 @@
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import httpx
 
-from tests.helpers import API
-
-
-async def wait_for_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
-    for _ in range(1200):  # generous bound for a loaded 2-core machine; returns as soon as done
-        job = (await client.get(f"{API}/generation-jobs/{job_id}")).json()
-        if job["status"] in ("succeeded", "failed"):
-            return job
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"generation job {job_id} did not finish: {job}")
+from tests.support.api import API, wait_for_job
 
 
 async def test_generate_small_demo_becomes_the_active_clean_schedule(

@@ -20,7 +20,7 @@ from app.generation.rotations import (
 )
 from app.generation.solve import SolveLimits, solve
 from app.generation.year import ProgramYear
-from tests.generation.tiny import leave, tiny_year
+from tests.support.programs import leave, tiny_year
 
 LIMITS = SolveLimits(deterministic_time=5.0)
 

@@ -32,7 +32,7 @@ from app.generation.shifts import (
 from app.generation.solve import SolveLimits, solve
 from app.generation.teams import Demand, Team
 from app.generation.year import ProgramYear
-from tests.generation.tiny import leave, tiny_data, tiny_year
+from tests.support.programs import leave, tiny_data, tiny_year
 
 LIMITS = SolveLimits(deterministic_time=5.0)
 WARDS = ["day", "call"]

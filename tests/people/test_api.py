@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import API, create_resident, create_shift
+from tests.support.api import API, create_resident, create_shift
 
 
 async def test_create_read_update_delete_person(client: httpx.AsyncClient) -> None:

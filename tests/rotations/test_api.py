@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import API
+from tests.support.api import API
 
 
 async def test_rotation_crud(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ from app.schedules.file_format import (
     parse_schedule,
     parse_schedule_json,
 )
-from tests.helpers import schedule_file
+from tests.support.schedules import schedule_file
 
 
 def _error(data: Any) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import API, create_resident
+from tests.support.api import API, create_resident
 
 
 async def test_leave_crud_and_overlap(client: httpx.AsyncClient) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import API, create_resident, create_shift
+from tests.support.api import API, create_resident, create_shift
 
 
 async def test_shift_crud(client: httpx.AsyncClient) -> None:

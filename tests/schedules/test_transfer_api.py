@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import API, create_resident, create_shift, schedule_file
+from tests.support.api import API, create_resident, create_shift
+from tests.support.schedules import schedule_file
 
 
 async def test_import_then_export_round_trips(client: httpx.AsyncClient) -> None:

@@ -11,8 +11,8 @@ from redis.asyncio import Redis
 
 from app.auth.models import Role
 from app.security.active_users import MemoryActiveUsers, RedisActiveUsers
-from app.security.clock import ManualClock
-from tests.helpers import API, api_client, signed_in_headers
+from tests.support.api import API, api_client, signed_in_headers
+from tests.support.clock import ManualClock
 from tests.support.lifespan import start, stop
 from tests.support.servers import RedisServer
 

@@ -12,7 +12,8 @@ from app.auth.events import RateLimitExceeded
 from app.auth.models import Role
 from app.core.config import Settings
 from app.main import create_app
-from tests.helpers import API, api_client, captured, create_user, signed_in_headers
+from tests.support.api import API, api_client, create_user, signed_in_headers
+from tests.support.events import captured
 from tests.support.lifespan import start, stop
 from tests.support.servers import RedisServer, free_port
 

@@ -26,7 +26,8 @@ from app.schedules.models import Shift
 from app.swaps import service
 from app.swaps.events import SwapState
 from app.swaps.models import SwapRequest
-from tests.helpers import API, api_client, bearer, create_user, schedule_file, signed_in_headers
+from tests.support.api import API, api_client, bearer, create_user, signed_in_headers
+from tests.support.schedules import schedule_file
 from tests.support.servers import PostgresServer
 
 SECRET = "concurrency-test-secret-0123456789abcdef"

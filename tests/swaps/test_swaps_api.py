@@ -15,7 +15,9 @@ from app.auth.events import AccessDenied, SuspiciousActivity, UserAction
 from app.auth.models import Role
 from app.schedules.overrides import ComplianceOverride
 from app.swaps.events import SwapState, SwapTransitioned
-from tests.helpers import API, api_client, captured, create_shift, schedule_file, signed_in_headers
+from tests.support.api import API, api_client, create_shift, signed_in_headers
+from tests.support.events import captured
+from tests.support.schedules import schedule_file
 
 P, A, X, E, R, C = (
     SwapState.PENDING,

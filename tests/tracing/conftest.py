@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from prometheus_client import REGISTRY
 
 from app.core.config import Settings
 from app.db.migrate import upgrade_database
@@ -30,7 +29,6 @@ from tests.support.otlp import (
     otlp_http_receiver,
 )
 
-TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 _ENVIRONMENT = (
     "OTEL_SERVICE_NAME",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -135,10 +133,3 @@ def memory_spans() -> Iterator[InMemorySpanExporter]:
     previous = PROCESS.use(provider)
     yield exporter
     PROCESS.use(previous)
-
-
-def dropped(exporter: str, reason: str) -> float:
-    value = REGISTRY.get_sample_value(
-        "residency_tracing_spans_dropped_total", {"exporter": exporter, "reason": reason}
-    )
-    return value or 0.0

@@ -13,7 +13,7 @@ from app.db.engine import Database
 from app.generation.jobs import GenerationJobs
 from app.generation.program import demo_program
 from app.schedules.file_format import parse_schedule
-from tests.helpers import schedule_file
+from tests.support.schedules import schedule_file
 
 
 def named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:

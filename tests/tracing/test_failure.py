@@ -8,7 +8,7 @@ from typing import Any
 from app.tracing import TracingConfig
 from tests.support.otlp import otlp_http_receiver
 from tests.support.servers import free_port
-from tests.tracing.conftest import dropped
+from tests.support.tracing import dropped
 
 
 async def test_receiver_down_requests_succeed_and_failed_exports_are_counted(

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from prometheus_client import REGISTRY
 
 from app.tracing.processor import CountingBatchProcessor
-from tests.tracing.conftest import dropped
+from tests.support.tracing import dropped
 
 
 class FakeExporter(SpanExporter):

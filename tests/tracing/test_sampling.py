@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from app.core.request_telemetry import RequestInfo
 from app.tracing import TracingConfig, setup_tracing, traced
-from tests.tracing.conftest import TRACEPARENT
+from tests.support.tracing import TRACEPARENT
 
 INFO = RequestInfo("GET", "/health", 200, 0.001, "r" * 16)
 

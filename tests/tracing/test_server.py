@@ -13,7 +13,7 @@ from app.people.models import Person, PersonKind
 from app.services import DbSession
 from app.tracing import TracingConfig
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
-from tests.tracing.conftest import TRACEPARENT
+from tests.support.tracing import TRACEPARENT
 
 CANARY_NAME = "Canary Q. Resident"
 CANARY_EMAIL = "canary.resident@hospital.example"

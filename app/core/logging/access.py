@@ -22,22 +22,14 @@ class AccessLog:
         self._logger = get_logger(logger_name)
 
     def __call__(self, info: RequestInfo) -> None:
-        if info.error is not None or info.status >= 500:
-            self._logger.error(
-                "request",
-                route=info.route,
-                method=info.method,
-                status=info.status,
-                duration_ms=round(info.duration * 1000, 3),
-                request_id=info.request_id,
-                exc_info=info.error,
-            )
-            return
-        self._logger.info(
+        failed = info.error is not None or info.status >= 500
+        log = self._logger.error if failed else self._logger.info
+        log(
             "request",
             route=info.route,
             method=info.method,
             status=info.status,
             duration_ms=round(info.duration * 1000, 3),
             request_id=info.request_id,
+            **({"exc_info": info.error} if failed else {}),
         )

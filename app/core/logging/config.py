@@ -204,9 +204,9 @@ def _install_root_handler(
     route_library_loggers(level)
 
 
-def use_default_logging() -> None:
-    """Until configure_logging runs (a script, a CLI command): JSON lines at INFO to stderr,
-    redacted like every other line, so standard output stays the command's own."""
+def _default_chain() -> list[Processor]:
+    """Until configure_logging runs (a script, a CLI command): JSON lines, redacted like every
+    other line (to standard error: see ``sinks.outputs``)."""
     plan = LoggingPlan(
         level=logging.INFO,
         format="json",
@@ -219,5 +219,7 @@ def use_default_logging() -> None:
         pseudonym_key=_PROCESS_KEY,
     )
     shared, render = _processors(plan)
-    _use_structlog_chain([add_logger_name, add_level, add_timestamp, *shared, *render])
-    outputs.configure((StreamSink(2, "stderr"),))
+    return [add_logger_name, add_level, add_timestamp, *shared, *render]
+
+
+STRUCTLOG_CHAIN[:] = _default_chain()  # a value, not a configuration: nothing else is touched

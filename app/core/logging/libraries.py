@@ -22,7 +22,7 @@ LIBRARY_FLOORS = {
     "multipart": logging.INFO,
     "python_multipart": logging.INFO,
     # OTLP exporters log every retry and failed batch while a collector is down; the span
-    # processor logs the outage once and counts the spans (residency_tracing_spans_dropped_total).
+    # processor logs the outage once and counts the spans (catalog.TRACING_SPANS_DROPPED).
     "opentelemetry.exporter": logging.CRITICAL,
 }
 

@@ -23,29 +23,13 @@ from typing import Any
 
 from structlog.typing import EventDict
 
-from app.core.logging.rendering import plain
+from app.core.logging.rendering import HEAD, plain
 
 REDACTED = "[REDACTED]"
 MAX_DEPTH = 6
 
 # Fields the pipeline itself adds: known safe, skipped for speed (``event`` is scrubbed).
-TRUSTED_FIELDS = frozenset(
-    {
-        "timestamp",
-        "level",
-        "logger",
-        "service",
-        "environment",
-        "version",
-        "request_id",
-        "trace_id",
-        "span_id",
-        "user_pseudonym",
-        "status",
-        "duration_ms",
-        "exception",
-    }
-)
+TRUSTED_FIELDS = (frozenset(HEAD) - {"event"}) | {"status", "duration_ms", "exception"}
 
 _SECRET_PARTS = (
     "password",

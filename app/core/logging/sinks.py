@@ -117,9 +117,9 @@ class Outputs:
     test's capture). Replaced as a whole tuple (one atomic assignment) on every change, so a
     writer in another thread never sees a half-built list."""
 
-    def __init__(self) -> None:
-        self.sinks: tuple[Sink, ...] = ()
-        self._configured: tuple[Sink, ...] = ()
+    def __init__(self, default: tuple[Sink, ...] = ()) -> None:
+        self.sinks: tuple[Sink, ...] = default
+        self._configured: tuple[Sink, ...] = default
         self._extra: tuple[Sink, ...] = ()
 
     def write(self, line: str) -> None:
@@ -139,4 +139,5 @@ class Outputs:
         self.sinks = (*self._configured, *self._extra)
 
 
-outputs = Outputs()
+outputs = Outputs((StreamSink(2, "stderr"),))
+"""Until logging is configured: standard error, so a command's standard output stays its own."""

@@ -207,7 +207,7 @@ ACTIVE_USERS = MetricSpec(
     "residency_active_users", "gauge",
     "Users signed in and active recently, as counted by the auth service at scrape time.",
     "application", ("Active users",), multiprocess_mode="mostrecent",
-    notes="Read at scrape time from `app.state.active_users.count()`; 0 until that exists.",
+    notes="Read at scrape time from the active-users tracker (in process, or Redis).",
 )  # fmt: skip
 DB_POOL_SIZE = MetricSpec(
     "residency_db_pool_size", "gauge",

@@ -10,7 +10,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from app.core.metrics.catalog import CATALOG
+from app.core.metrics.catalog import CATALOG, PUSH_RETRIES, PUSHES
 from app.core.metrics.checklist import CHECKLIST
 from app.core.metrics.export_config import MetricExportConfig
 from app.core.metrics.spec import Label, MetricSpec
@@ -98,7 +98,7 @@ def _checklist() -> list[str]:
     return lines
 
 
-EXPORTER_INTRO = """\
+EXPORTER_INTRO = f"""\
 ## Pushgateway exporter
 
 With `PUSHGATEWAY_URL` set the app pushes everything above every `PUSHGATEWAY_INTERVAL` seconds
@@ -117,8 +117,8 @@ await exporter.stop()   # one last push (and a delete with delete_on_stop=True)
 ```
 
 Failures never raise into the app: they are logged and counted in
-`residency_pushgateway_pushes_total{result="failure"}` and
-`residency_pushgateway_push_retries_total`.
+`{PUSHES.name}{{result="failure"}}` and
+`{PUSH_RETRIES.name}`.
 
 | `MetricExportConfig` field | default | meaning |
 |---|---|---|

@@ -241,8 +241,8 @@ def create_prometheus_exporter(
 ) -> PrometheusExporter:
     """The guide's factory. ``export_interval`` (seconds) overrides the interval of ``config``
     (default 60 s); a URL without a scheme means ``http://``. Without ``source`` it pushes the
-    app's metrics (the latest app built in this process), else prometheus_client's default
-    registry; the other options are :class:`PrometheusExporter`'s."""
+    metrics of the app running in this process (the one started last), else prometheus_client's
+    default registry; the other options are :class:`PrometheusExporter`'s."""
     config = config or MetricExportConfig()
     if export_interval is not None:
         config = replace(config, export_interval_seconds=export_interval)

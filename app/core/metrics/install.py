@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.metrics.database import PoolMetrics
 from app.core.metrics.exporters import MetricExportConfig, PrometheusExporter
 from app.core.metrics.refresh import ActiveUsers, ScrapeRefresh
-from app.core.metrics.registry import AppMetrics
+from app.core.metrics.registry import AppMetrics, serving
 from app.core.metrics.subscribers import MetricsSink
 from app.db.engine import Database
 from app.events import bus
@@ -40,6 +40,7 @@ class ServiceMetrics:
         with (
             bus.subscribed(sink.handlers),
             contextlib.closing(PoolMetrics(database.engine, self.metrics)),
+            serving(self.metrics),  # what a stand-alone exporter pushes
         ):
             if self.exporter is None:
                 yield

@@ -1,7 +1,7 @@
 """Gauges read from their source when Prometheus scrapes: active users and pending swaps.
 
 Each hook is bounded by a timeout; a failing or slow source is counted
-(``residency_metrics_refresh_failures_total``) and logged, and its gauge keeps its last value,
+(the catalog's ``REFRESH_FAILURES``) and logged, and its gauge keeps its last value,
 so a scrape never fails because the database is slow.
 """
 

@@ -15,9 +15,8 @@ many apps never see each other's counts. Exposition:
 from __future__ import annotations
 
 import math
-import os
-import weakref
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from prometheus_client import (
@@ -37,14 +36,8 @@ from app.core.metrics.catalog import CATALOG
 from app.core.metrics.spec import MetricSpec
 from app.core.metrics.system import HostCollector, ServiceProcessCollector
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 M = TypeVar("M", bound=MetricWrapperBase)
 INITIAL_STAMP = 1.0  # seconds since the epoch (see _stamp_initial)
-
-
-def multiprocess_directory() -> str | None:
-    """The directory of prometheus_client's multiprocess mode, when it is on."""
-    return os.environ.get(MULTIPROC_ENV) or None
 
 
 def build_metric(spec: MetricSpec, registry: CollectorRegistry) -> MetricWrapperBase:
@@ -117,8 +110,6 @@ class AppMetrics:
             spec.name: build_metric(spec, self.registry) for spec in CATALOG if spec.source == "app"
         }
         self.exposition = self._exposition()
-        global _latest
-        _latest = weakref.ref(self)
 
     def replace(self, specs: Iterable[MetricSpec], collector: Collector) -> None:
         """Serve ``specs`` from ``collector`` instead of prometheus_client objects."""
@@ -152,11 +143,20 @@ class AppMetrics:
         return Exposition([merged, HostCollector(), ServiceProcessCollector(), platform])
 
 
-_latest: weakref.ref[AppMetrics] | None = None
+_serving: list[AppMetrics] = []  # the apps running in this process, the newest last
+
+
+@contextmanager
+def serving(metrics: AppMetrics) -> Iterator[None]:
+    """While an app runs (its lifespan), a stand-alone exporter pushes its metrics."""
+    _serving.append(metrics)
+    try:
+        yield
+    finally:
+        _serving.remove(metrics)
 
 
 def latest_exposition() -> Collector:
-    """What a stand-alone exporter pushes: the most recently built app's metrics while it is
-    alive, else prometheus_client's default registry."""
-    metrics = _latest() if _latest is not None else None
-    return metrics.exposition if metrics is not None else REGISTRY
+    """What a stand-alone exporter pushes: the metrics of the app that started running last,
+    else prometheus_client's default registry."""
+    return _serving[-1].exposition if _serving else REGISTRY

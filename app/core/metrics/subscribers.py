@@ -70,11 +70,6 @@ class MetricsSink:
             CacheLookup: self.cache_lookup,
         }
 
-    def handle(self, event: object) -> None:
-        handler = self.handlers.get(type(event))
-        if handler is not None:
-            handler(event)
-
     def schedule_validated(self, event: ScheduleValidated) -> None:
         found: dict[tuple[str, str], int] = {}
         for (rule, severity), count in event.counts.items():

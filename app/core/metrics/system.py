@@ -9,17 +9,16 @@ names, because the process that answers one scrape is only one of them.
 
 from __future__ import annotations
 
-import os
 import resource
 from collections.abc import Iterator
 
 import psutil
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from app.core.environment import service_pid
 from app.core.metrics import catalog
 from app.core.metrics.spec import MetricSpec
 
-SERVICE_PID_ENV = "RESIDENCY_SERVICE_PID"
 """Set by ``app/gunicorn_conf.py`` to the master's pid, so workers know the whole service."""
 
 
@@ -93,7 +92,7 @@ class ServiceProcessCollector:
         if not self.include_process:
             yield family(catalog.SERVER_WORKERS, 1.0)
             return
-        root_pid = int(os.environ.get(SERVICE_PID_ENV) or os.getpid())
+        root_pid = service_pid()
         try:
             root = psutil.Process(root_pid)
             children = root.children()

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.auth.dependencies import SYSTEM, Principal, current_principal
 from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.db.migrate import upgrade_database
@@ -50,15 +49,6 @@ async def log_app(make_settings: Callable[..., Settings]) -> AsyncIterator[FastA
     app = create_app(make_settings())
     yield app
     await app.state.services.database.dispose()
-
-
-def act_as_system(app: FastAPI) -> None:
-    """Skip sign-in for requests that are about the body, not the caller."""
-
-    async def system() -> Principal:
-        return SYSTEM
-
-    app.dependency_overrides[current_principal] = system
 
 
 @pytest.fixture

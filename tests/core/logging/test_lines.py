@@ -19,7 +19,7 @@ from app.core.config import Settings
 from app.core.logging import configure_logging, get_logger
 from app.core.logging.testing import capture_logs
 from app.main import create_app
-from tests.core.logging.conftest import act_as_system
+from tests.support.api import act_as_system
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 tracer = TracerProvider().get_tracer("tests.logging")  # an SDK tracer, not the global one

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -21,29 +20,17 @@ from app.core.logging import get_logger
 from app.core.logging.redaction import REDACTED, is_sensitive_key, scrub, scrub_text
 from app.core.logging.testing import capture_logs
 from app.main import create_app
-from tests.core.logging.conftest import act_as_system
-
-CANARY_PASSWORD = "CanaryPw-7f3a9c1e"
-CANARY_TOKEN = "canaryopaque5d1e0b7a44"
-CANARY_JWT = jwt.encode({"sub": "canary-subject-51"}, "canary-signing-key-" * 2, "HS256")
-CANARY_EMAIL = "zelda.canary@example.org"
-CANARY_NAME = "Zebulon Canaryfield"
-CANARIES = (
+from tests.support.api import act_as_system
+from tests.support.canaries import (
+    CANARIES,
+    CANARY_EMAIL,
+    CANARY_JWT,
+    CANARY_NAME,
     CANARY_PASSWORD,
     CANARY_TOKEN,
-    CANARY_JWT,
-    *CANARY_JWT.split("."),  # no part of the token either
-    CANARY_EMAIL,
-    "zelda.canary",
-    CANARY_NAME,
-    "Zebulon",
-    "Canaryfield",
+    SECRET_HEADERS,
 )
-SECRET_HEADERS = {
-    "Authorization": f"Bearer {CANARY_JWT}",
-    "Cookie": f"session={CANARY_TOKEN}",
-    "X-Api-Key": CANARY_TOKEN,
-}
+
 CANARY_TEXT = (
     f"{CANARY_NAME} <{CANARY_EMAIL}> password={CANARY_PASSWORD} "
     f"Authorization: Bearer {CANARY_JWT} token={CANARY_TOKEN}"

@@ -6,13 +6,11 @@ from typing import get_args
 
 import pytest
 
-from app import gunicorn_conf
 from app.auth.events import FailureReason, ResourceType, UserActionKind
 from app.compliance.rules import RULES
 from app.core.metrics import catalog
 from app.core.metrics.checklist import CHECKLIST
 from app.core.metrics.spec import Label, MetricSpec
-from app.core.metrics.system import SERVICE_PID_ENV
 from app.tracing.metrics import SPANS_DROPPED
 
 GUIDE_CHECKLIST = {
@@ -120,7 +118,3 @@ def test_tracing_counter_is_adopted_as_declared() -> None:
     spec = catalog.TRACING_SPANS_DROPPED
     assert spec.name == SPANS_DROPPED._name + "_total"
     assert spec.label_names == SPANS_DROPPED._labelnames
-
-
-def test_gunicorn_master_and_workers_agree_on_the_service_pid_variable() -> None:
-    assert gunicorn_conf.SERVICE_PID_ENV == SERVICE_PID_ENV

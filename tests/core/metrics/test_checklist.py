@@ -14,8 +14,9 @@ from app.events import publish
 from app.swaps.events import SwapState, SwapTransitioned
 from app.tracing import TracingConfig
 from app.tracing.setup import configure_process
-from tests.compliance.test_api import too_many_hours
-from tests.core.metrics.support import API, build_app, client_for, names, scrape, sign_in
+from tests.support.api import API, build_app, client_for, sign_in
+from tests.support.metrics import names, scrape
+from tests.support.schedules import too_many_hours
 from tests.support.servers import free_port
 
 

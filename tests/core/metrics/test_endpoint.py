@@ -15,7 +15,8 @@ from app.schedules.file_format import ShiftKind
 from app.schedules.models import Shift
 from app.swaps.events import SwapState
 from app.swaps.models import SwapRequest
-from tests.core.metrics.support import build_app, client_for, parse, scrape, value
+from tests.support.api import build_app, client_for
+from tests.support.metrics import parse, scrape, value
 
 TOKEN = "s3cr3t-metrics-token-0123456789"
 

@@ -20,7 +20,7 @@ from app.core.metrics.exporters import (
     PrometheusExporter,
     create_prometheus_exporter,
 )
-from tests.core.metrics.support import build_app, client_for
+from tests.support.api import build_app, client_for
 from tests.support.servers import PushgatewayServer, pushgateway_server
 
 JOB = "residency-scheduler"

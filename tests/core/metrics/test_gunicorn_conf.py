@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import gunicorn_conf
+from app.core import environment
 
 
 def test_cleaning_removes_only_metric_files(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_cleaning_removes_only_metric_files(tmp_path: Path) -> None:
 def test_child_exit_drops_the_dead_workers_live_gauges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv(environment.MULTIPROC_DIR, str(tmp_path))
     for name in ("gauge_livesum_41.db", "gauge_livesum_42.db", "counter_42.db"):
         (tmp_path / name).write_bytes(b"")
     gunicorn_conf.child_exit(None, SimpleNamespace(pid=42))
@@ -36,8 +37,8 @@ def test_on_exit_removes_only_a_directory_serve_created(
 ) -> None:
     directory = tmp_path / "prom"
     directory.mkdir()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
-    monkeypatch.setenv("RESIDENCY_MULTIPROC_DIR_OWNED", "1" if owned else "0")
+    monkeypatch.setenv(environment.MULTIPROC_DIR, str(directory))
+    monkeypatch.setenv(environment.OWNED_DIR, "1" if owned else "0")
     gunicorn_conf.on_exit(None)
     assert directory.exists() is not owned
 

@@ -14,7 +14,8 @@ from app.core.metrics import catalog
 from app.core.metrics.http import LocalHttpMetrics, SharedHttpMetrics, http_metrics
 from app.core.metrics.registry import AppMetrics
 from app.core.request_telemetry import RequestInfo
-from tests.core.metrics.support import API, build_app, client_for, scrape, total, value
+from tests.support.api import API, build_app, client_for
+from tests.support.metrics import scrape, total, value
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

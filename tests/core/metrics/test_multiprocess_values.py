@@ -21,7 +21,9 @@ metrics = AppMetrics(multiprocess_dir={directory!r})
 sink = MetricsSink(metrics)
 if {validate}:
     counts = {{("hours_80_weekly", "violation"): 2}}
-    sink.handle(ScheduleValidated("stored", False, 90.0, counts, covers_active_schedule=True))
+    sink.schedule_validated(
+        ScheduleValidated("stored", False, 90.0, counts, covers_active_schedule=True)
+    )
 """
 
 

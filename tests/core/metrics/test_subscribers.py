@@ -23,8 +23,9 @@ from app.core.metrics.registry import AppMetrics
 from app.core.metrics.subscribers import MetricsSink
 from app.events import EventBus, publish
 from app.swaps.events import SwapState, SwapTransitioned
-from tests.compliance.test_api import too_many_hours
-from tests.core.metrics.support import API, build_app, client_for, scrape, sign_in, total, value
+from tests.support.api import API, build_app, client_for, sign_in
+from tests.support.metrics import scrape, total, value
+from tests.support.schedules import too_many_hours
 
 
 def sample(metrics: AppMetrics, name: str, **labels: str) -> float:

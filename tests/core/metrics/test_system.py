@@ -9,9 +9,10 @@ from collections import Counter
 
 import pytest
 
+from app.core.environment import SERVICE_PID
 from app.core.metrics import catalog as c
 from app.core.metrics.registry import AppMetrics
-from app.core.metrics.system import SERVICE_PID_ENV, HostCollector, ServiceProcessCollector
+from app.core.metrics.system import HostCollector, ServiceProcessCollector
 
 
 def collected(collector: object) -> dict[str, float]:
@@ -44,7 +45,7 @@ def test_service_collector_sums_the_master_and_its_workers(
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) for _ in range(2)
     ]
     try:
-        monkeypatch.setenv(SERVICE_PID_ENV, str(os.getpid()))
+        monkeypatch.setenv(SERVICE_PID, str(os.getpid()))
         values = collected(ServiceProcessCollector())
         assert values[c.SERVER_WORKERS.name] >= 2
         assert values[c.PROCESS_RESIDENT_MEMORY.name] > 0

@@ -1,4 +1,9 @@
-"""Hand-built schedule files for the compliance tests (parsed, so they are valid input)."""
+"""Schedule files for tests: the JSON a coordinator uploads, and hand-built parsed ones.
+
+:func:`schedule_file` and :func:`too_many_hours` are upload bodies (for the API and the CLI);
+:func:`schedule` parses entries made with :func:`at`, :func:`shift`, :func:`hours_shift` and
+:func:`leave` (day numbers counted from :data:`START`), so it is always valid input.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,58 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.schedules.file_format import ScheduleFile, parse_schedule
+
+# --- upload bodies -------------------------------------------------------------------------
+
+
+def schedule_file(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "program": "Test Program",
+        "period": {"start": "2026-07-01", "end": "2026-07-28"},
+        "residents": [{"id": "r01", "pgy": 1}, {"id": "r02", "pgy": 2}],
+        "shifts": [
+            {
+                "resident": "r01",
+                "start": "2026-07-01T07:00",
+                "end": "2026-07-01T19:00",
+                "kind": "day",
+            },
+            {
+                "resident": "r02",
+                "start": "2026-07-02T07:00",
+                "end": "2026-07-03T09:00",
+                "kind": "call",
+            },
+            {
+                "resident": "r02",
+                "start": "2026-07-05T17:00",
+                "end": "2026-07-06T08:00",
+                "kind": "home_call",
+                "worked_minutes": 120,
+            },
+        ],
+        "leave": [{"resident": "r01", "start": "2026-07-20", "end": "2026-07-24"}],
+    }
+    data.update(overrides)
+    return data
+
+
+def too_many_hours() -> dict[str, Any]:
+    """r01 works 12 h every day of a 28-day block: 84 h/week and no day off."""
+    data = schedule_file(leave=[])
+    data["shifts"] = [
+        {
+            "resident": "r01",
+            "start": f"2026-07-{d:02}T07:00",
+            "end": f"2026-07-{d:02}T19:00",
+            "kind": "day",
+        }
+        for d in range(1, 29)
+    ]
+    return data
+
+
+# --- parsed schedules, built day by day ----------------------------------------------------
 
 START = date(2026, 7, 1)
 
@@ -70,10 +127,6 @@ def schedule(
             "leave": list(leaves),
         }
     )
-
-
-def day_shifts(days: Iterable[int], start_hour: int = 7, hours: float = 12) -> list[dict[str, Any]]:
-    return [hours_shift(d, start_hour, hours) for d in days]
 
 
 def working_days(total: int = 28, off: Iterable[int] = (6, 13, 20, 27)) -> list[int]:
