@@ -30,8 +30,6 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REST: Literal["rest"] = "rest"
 
-_DEMO_FILE = "demo-program.json"
-
 
 class ProgramFileError(ValueError):
     """A program file that cannot be used; the message names the offending field."""
@@ -49,12 +47,8 @@ class ShiftDefinition(_Strict):
 
     @property
     def timing(self) -> ShiftTiming:
-        return ShiftTiming(
-            name=self.name,
-            kind=self.kind,
-            start=self.start.hour * 60 + self.start.minute,
-            length=round(self.hours * 60),
-        )
+        start = self.start.hour * 60 + self.start.minute
+        return ShiftTiming(self.name, self.kind, start, round(self.hours * 60))
 
 
 class ClassSpec(_Strict):
@@ -192,9 +186,7 @@ def _select_size(data: dict[str, Any], size: str | None) -> dict[str, Any]:
     override = sizes[size]
     if not isinstance(override, dict):
         raise ProgramFileError(f"sizes.{size}: expected an object of top-level fields")
-    merged = {k: v for k, v in data.items() if k != "sizes"}
-    merged.update(override)
-    return merged
+    return {k: v for k, v in data.items() if k != "sizes"} | override
 
 
 def load_program(path: Path, *, size: str | None = None) -> Program:
@@ -212,8 +204,8 @@ def load_program(path: Path, *, size: str | None = None) -> Program:
 
 def demo_program(size: DemoSize) -> Program:
     """The demo/benchmark program of ``spec/benchmark-program.md``, read from the shipped data."""
-    text = resources.files("app.generation").joinpath("data", _DEMO_FILE).read_text("utf-8")
-    return parse_program(json.loads(text), size=size)
+    shipped = resources.files("app.generation").joinpath("data", "demo-program.json")
+    return parse_program(json.loads(shipped.read_text("utf-8")), size=size)
 
 
 # --- cross-field checks ------------------------------------------------------------------------
@@ -233,29 +225,20 @@ def _fail(where: str, message: str) -> NoReturn:
 
 
 def _check_references(p: Program) -> None:
-    """What the field types cannot say, one section at a time: always in this order, so a file
-    with several errors always reports the same one."""
-    _check_year(p)
+    """Cross-field checks, in a fixed order so a file with several errors always reports one."""
+    if not EARLIEST_DAY <= p.academic_year_start <= LATEST_DAY - timedelta(days=p.days):
+        _fail("academic_year_start", f"the year must lie between {EARLIEST_DAY} and {LATEST_DAY}")
     _check_unique_names(p)
     _check_shifts(p)
-    for i, rotation in enumerate(p.rotations):
-        _check_rotation(p, i, rotation)
+    _check_rotations(p)
     _check_staffing(p)
-    _check_rest_rotations(p)
-    for i, requirement in enumerate(p.coverage):
-        _check_coverage(p, i, requirement)
+    _check_coverage(p)
     roster = p.roster()
     if (dup := _duplicates([person.id for person in roster])) is not None:
         _fail("residents", f"resident id {dup!r} is used twice")
     if p.residents is not None:  # else the roster is made from the classes
         _check_listed_residents(p, p.residents)
     _check_requests(p, {person.id for person in roster})
-
-
-def _check_year(p: Program) -> None:
-    """Schedule files only hold dates in a fixed range."""
-    if not EARLIEST_DAY <= p.academic_year_start <= LATEST_DAY - timedelta(days=p.days):
-        _fail("academic_year_start", f"the year must lie between {EARLIEST_DAY} and {LATEST_DAY}")
 
 
 def _check_unique_names(p: Program) -> None:
@@ -280,17 +263,18 @@ def _check_shifts(p: Program) -> None:
             _fail(f"shifts[{i}].hours", "shift plus its required rest must end by the next day")
 
 
-def _check_rotation(p: Program, i: int, r: RotationSpec) -> None:
+def _check_rotations(p: Program) -> None:
     """Known shifts, one call shift at most (calls are planned per rotation), a staffing entry."""
-    for j, name in enumerate(r.shifts):
-        if name not in {s.name for s in p.shifts}:
-            _fail(f"rotations[{i}].shifts[{j}]", f"unknown shift {name!r}")
-    if sum(1 for n in r.shifts if p.shift(n).kind is ShiftKind.CALL) > 1:
-        _fail(f"rotations[{i}].shifts", "a rotation may use at most one in-house call shift")
-    if r.weekly_pattern is not None:
-        _check_weekly_pattern(p, i, r)
-    if r.name not in p.staffing:
-        _fail("staffing", f"no staffing for rotation {r.name!r}")
+    for i, r in enumerate(p.rotations):
+        for j, name in enumerate(r.shifts):
+            if name not in {s.name for s in p.shifts}:
+                _fail(f"rotations[{i}].shifts[{j}]", f"unknown shift {name!r}")
+        if [p.shift(n).kind for n in r.shifts].count(ShiftKind.CALL) > 1:
+            _fail(f"rotations[{i}].shifts", "a rotation may use at most one in-house call shift")
+        if r.weekly_pattern is not None:
+            _check_weekly_pattern(p, i, r)
+        if r.name not in p.staffing:
+            _fail("staffing", f"no staffing for rotation {r.name!r}")
 
 
 def _check_weekly_pattern(p: Program, i: int, r: RotationSpec) -> None:
@@ -302,37 +286,34 @@ def _check_weekly_pattern(p: Program, i: int, r: RotationSpec) -> None:
 
 
 def _check_staffing(p: Program) -> None:
-    """Staffing names known rotations and groups."""
+    """Known rotations and groups; per group one 'rest' rotation, taking whoever is left over."""
     for name, per_group in p.staffing.items():
         if name not in {r.name for r in p.rotations}:
             _fail(f"staffing.{name}", "unknown rotation")
         for group in per_group:
             if group not in p.groups:
                 _fail(f"staffing.{name}.{group}", f"unknown group (groups: {', '.join(p.groups)})")
-
-
-def _check_rest_rotations(p: Program) -> None:
-    """Each group has exactly one 'rest' rotation: it takes whoever the others leave over."""
     for group in p.groups:
-        rest = [n for n, g in p.staffing.items() if g.get(group) == REST]
-        if len(rest) > 1:
+        rest = [per_group.get(group) for per_group in p.staffing.values()].count(REST)
+        if rest > 1:
             _fail("staffing", f"group {group!r} has more than one 'rest' rotation")
-        if not rest:
+        if rest == 0:
             _fail("staffing", f"group {group!r} needs one rotation staffed with 'rest'")
 
 
-def _check_coverage(p: Program, i: int, c: CoverageRequirement) -> None:
+def _check_coverage(p: Program) -> None:
     """A shift the rotation uses, one kind of count, and no coverage on a fixed pattern."""
-    where = f"coverage[{i}]"
-    if c.rotation not in {r.name for r in p.rotations}:
-        _fail(f"{where}.rotation", f"unknown rotation {c.rotation!r}")
-    rotation = p.rotation(c.rotation)
-    if c.shift not in rotation.shifts:
-        _fail(f"{where}.shift", f"rotation {c.rotation} does not use shift {c.shift!r}")
-    if (c.exactly is None) == (c.at_least is None):
-        _fail(where, "give exactly one of 'exactly' and 'at_least'")
-    if rotation.weekly_pattern is not None:
-        _fail(where, f"rotation {c.rotation} follows a weekly pattern and takes no coverage")
+    for i, c in enumerate(p.coverage):
+        where = f"coverage[{i}]"
+        if c.rotation not in {r.name for r in p.rotations}:
+            _fail(f"{where}.rotation", f"unknown rotation {c.rotation!r}")
+        rotation = p.rotation(c.rotation)
+        if c.shift not in rotation.shifts:
+            _fail(f"{where}.shift", f"rotation {c.rotation} does not use shift {c.shift!r}")
+        if (c.exactly is None) == (c.at_least is None):
+            _fail(where, "give exactly one of 'exactly' and 'at_least'")
+        if rotation.weekly_pattern is not None:
+            _fail(where, f"rotation {c.rotation} follows a weekly pattern and takes no coverage")
 
 
 def _check_listed_residents(p: Program, residents: list[ResidentSpec]) -> None:
@@ -349,14 +330,13 @@ def _check_listed_residents(p: Program, residents: list[ResidentSpec]) -> None:
 def _check_requests(p: Program, ids: set[str]) -> None:
     """Leave and preferences name known residents; leave lies within the year."""
     for i, leave in enumerate(p.leave):
+        where = f"leave[{i}]"
         if leave.resident not in ids:
-            _fail(f"leave[{i}].resident", f"unknown resident {leave.resident!r}")
+            _fail(f"{where}.resident", f"unknown resident {leave.resident!r}")
         if leave.end < leave.start:
-            _fail(f"leave[{i}].end", "must not be before start")
+            _fail(f"{where}.end", "must not be before start")
         if leave.start < p.academic_year_start or leave.end > p.year_end:
-            _fail(
-                f"leave[{i}]", f"outside the academic year {p.academic_year_start} to {p.year_end}"
-            )
+            _fail(where, f"outside the academic year {p.academic_year_start} to {p.year_end}")
     for i, pref in enumerate(p.preferences):
         if pref.resident not in ids:
             _fail(f"preferences[{i}].resident", f"unknown resident {pref.resident!r}")

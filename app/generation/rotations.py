@@ -18,21 +18,34 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from app.generation.callplan import call_shift
 from app.generation.program import REST
 from app.generation.solve import Outcome, SolutionHook, SolveLimits, merge_outcomes, solve
 from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
-from app.schedules.file_format import ShiftKind
 
 Relaxation = str  # "balance" | "consecutive" | "call_blocks" | "leave": rule families dropped
+Assignment = dict[str, list[str]]  # resident -> rotation name per block
 
 
 @dataclass(frozen=True, slots=True)
 class RotationPlan:
     outcome: Outcome
-    assignment: dict[str, list[str]] | None  # resident -> rotation name per block
+    assignment: Assignment | None
     failed_group: str | None = None  # the staffing group that has no plan
+
+
+@dataclass(frozen=True, slots=True)
+class GroupModel:
+    """One staffing group's rotation model, and what each of its rules reads."""
+
+    model: cp_model.CpModel
+    year: ProgramYear
+    group: str
+    members: list[str]
+    rotations: list[str]  # their names, in the program's order
+    x: dict[tuple[str, int, str], cp_model.IntVar]  # (resident, block, rotation) -> on it
 
 
 def staffed_count(year: ProgramYear, rotation: str, group: str) -> int:
@@ -62,7 +75,7 @@ def plan_rotations(
     merged = merge_outcomes([outcome for outcome, _ in parts])
     if hook is not None and merged.solutions:
         hook(merged.solutions, merged.objective, merged.bound)
-    assignment: dict[str, list[str]] = {}
+    assignment: Assignment = {}
     for group, (_, part) in zip(groups, parts, strict=True):
         if part is None:  # the first group without a plan is the one to explain
             return RotationPlan(merged, None, group)
@@ -72,7 +85,7 @@ def plan_rotations(
 
 def _plan_group_or_relax(
     year: ProgramYear, group: str, limits: SolveLimits, relax: Collection[Relaxation]
-) -> tuple[Outcome, dict[str, list[str]] | None]:
+) -> tuple[Outcome, Assignment | None]:
     """Even call-rotation blocks are our addition, not a program rule: drop them if they bite."""
     outcome, assignment = _plan_group(year, group, limits, relax)
     if outcome.status == "infeasible" and "call_blocks" not in relax:
@@ -80,137 +93,101 @@ def _plan_group_or_relax(
     return outcome, assignment
 
 
-Plan = dict[tuple[str, int, str], cp_model.IntVar]  # (resident, block, rotation) -> on it
-
-
 def _plan_group(
     year: ProgramYear, group: str, limits: SolveLimits, relax: Collection[Relaxation]
-) -> tuple[Outcome, dict[str, list[str]] | None]:
-    model = cp_model.CpModel()
-    x = _one_rotation_per_block(model, year, group)
+) -> tuple[Outcome, Assignment | None]:
+    g = _one_rotation_per_block(year, group)
     # the order of variables and constraints is part of the model: it steers CP-SAT's search
     balance = year.program.rules.balance_rotation_counts
     for rotation in year.program.rotations:
         need = staffed_count(year, rotation.name, group)
-        _staffing(model, year, group, x, rotation.name, need)
+        _staffing(g, rotation.name, need)
         if balance and "balance" not in relax:
-            _within_one_of_average(model, year, group, x, [rotation.name], need * year.blocks)
+            _within_one_of_average(g, [rotation.name], need * year.blocks)
     if "consecutive" not in relax:
-        _consecutive_blocks(model, year, group, x)
+        _consecutive_blocks(g)
     if balance and "call_blocks" not in relax:
-        _call_blocks(model, year, group, x)
+        _call_blocks(g)
     if "leave" not in relax:
-        _leave_capacity(model, year, group, x)
-    penalty = _leave_on_covered_rotations(year, group, x)
-    if penalty:
-        model.minimize(sum(penalty))
-    return _solve_plan(model, year, group, x, limits)
+        _leave_capacity(g)
+    if penalty := _leave_on_covered_rotations(g):
+        g.model.minimize(sum(penalty))
+    return _solve_plan(g, limits)
 
 
-def _one_rotation_per_block(model: cp_model.CpModel, year: ProgramYear, group: str) -> Plan:
-    """The plan's variables; each resident is on exactly one rotation in each block."""
+def _one_rotation_per_block(year: ProgramYear, group: str) -> GroupModel:
+    """The group's model and variables; each resident is on exactly one rotation in each block."""
+    model, members, blocks = cp_model.CpModel(), year.members(group), range(year.blocks)
     names = [r.name for r in year.program.rotations]
-    members = year.members(group)
-    blocks = range(year.blocks)
     x = {(r, b, n): model.new_bool_var("") for r in members for b in blocks for n in names}
     for r in members:
         for b in blocks:
             model.add_exactly_one(x[r, b, n] for n in names)
-    return x
+    return GroupModel(model, year, group, members, names, x)
 
 
-def _staffing(
-    model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan, rotation: str, need: int
-) -> None:
+def _staffing(g: GroupModel, rotation: str, need: int) -> None:
     """The program's per-block staffing count of the group on the rotation, in every block."""
-    members = year.members(group)
-    for b in range(year.blocks):
-        model.add(sum(x[r, b, rotation] for r in members) == need)
+    for b in range(g.year.blocks):
+        g.model.add(sum(g.x[r, b, rotation] for r in g.members) == need)
 
 
-def _within_one_of_average(
-    model: cp_model.CpModel,
-    year: ProgramYear,
-    group: str,
-    x: Plan,
-    rotations: list[str],
-    total: int,
-) -> None:
-    """Share ``total`` blocks on ``rotations`` evenly: each member's yearly count within one of
-    the average (no resident does all the hard rotations)."""
-    members = year.members(group)
-    if not members:
+def _within_one_of_average(g: GroupModel, rotations: list[str], total: int) -> None:
+    """Each member's yearly blocks on ``rotations`` within one of an even share of ``total``."""
+    if not g.members:
         return
-    lo, hi = total // len(members), -(-total // len(members))
-    for r in members:
-        count = sum(x[r, b, n] for b in range(year.blocks) for n in rotations)
-        model.add_linear_constraint(count, lo, hi)
+    lo, hi = total // len(g.members), -(-total // len(g.members))
+    for r in g.members:
+        count = sum(g.x[r, b, n] for b in range(g.year.blocks) for n in rotations)
+        g.model.add_linear_constraint(count, lo, hi)
 
 
-def _consecutive_blocks(model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan) -> None:
+def _consecutive_blocks(g: GroupModel) -> None:
     """At most ``max_consecutive_blocks`` of a rotation in a row: any m + 1 blocks hold m."""
-    for rotation in year.program.rotations:
-        m = rotation.max_consecutive_blocks
-        if m is None:
+    for rotation in g.year.program.rotations:
+        if (m := rotation.max_consecutive_blocks) is None:
             continue
-        for r in year.members(group):
-            for b in range(year.blocks - m):
-                model.add(sum(x[r, b + i, rotation.name] for i in range(m + 1)) <= m)
+        for r in g.members:
+            for b in range(g.year.blocks - m):
+                g.model.add(sum(g.x[r, b + i, rotation.name] for i in range(m + 1)) <= m)
 
 
-def _call_blocks(model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan) -> None:
-    """Call fairness is yearly: even out the blocks on rotations with in-house call, so phase 2
-    can share calls evenly without fighting the rotation plan."""
-    program = year.program
-    with_call = [
-        r.name
-        for r in program.rotations
-        if any(year.timings[s].kind is ShiftKind.CALL for s in r.shifts)
-    ]
-    total = sum(staffed_count(year, n, group) for n in with_call) * year.blocks
-    _within_one_of_average(model, year, group, x, with_call, total)
+def _call_blocks(g: GroupModel) -> None:
+    """Even out the blocks on rotations with in-house call: phase 2 then shares calls evenly."""
+    with_call = [n for n in g.rotations if call_shift(g.year, n) is not None]
+    total = sum(staffed_count(g.year, n, g.group) for n in with_call) * g.year.blocks
+    _within_one_of_average(g, with_call, total)
 
 
-def _leave_on_covered_rotations(
-    year: ProgramYear, group: str, x: Plan
-) -> list[cp_model.LinearExprT]:
+def _leave_on_covered_rotations(g: GroupModel) -> list[cp_model.LinearExprT]:
     """Soft: a leave day spent on a rotation that carries coverage leaves a gap to fill."""
-    covered = [
-        r.name
-        for r in year.program.rotations
-        if any(c.rotation == r.name for c in year.program.coverage)
-    ]
+    year = g.year
+    covered = [n for n in g.rotations if any(c.rotation == n for c in year.program.coverage)]
     return [
-        year.leave_days(r, b) * x[r, b, n]
-        for r in year.members(group)
+        year.leave_days(r, b) * g.x[r, b, n]
+        for r in g.members
         for b in range(year.blocks)
         for n in covered
         if year.leave_days(r, b)
     ]
 
 
-def _solve_plan(
-    model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan, limits: SolveLimits
-) -> tuple[Outcome, dict[str, list[str]] | None]:
-    outcome, solver = solve(model, limits)
+def _solve_plan(g: GroupModel, limits: SolveLimits) -> tuple[Outcome, Assignment | None]:
+    outcome, solver = solve(g.model, limits)
     if outcome.status not in ("optimal", "feasible"):
         return outcome, None
-    names = [r.name for r in year.program.rotations]
+    blocks = range(g.year.blocks)
     return outcome, {
-        r: [next(n for n in names if solver.boolean_value(x[r, b, n])) for b in range(year.blocks)]
-        for r in year.members(group)
+        r: [next(n for n in g.rotations if solver.boolean_value(g.x[r, b, n])) for b in blocks]
+        for r in g.members
     }
 
 
 def daily_need(year: ProgramYear, rotation: str, group: str) -> int:
-    """Residents of ``group`` a rotation ties up every day: coverage plus post-call rest.
-
-    A combined requirement (the ICU) is split by staffing share, rounded down, so this stays a
-    necessary condition while groups are planned apart.
-    """
-    program = year.program
+    """Residents of ``group`` a rotation ties up every day: coverage plus post-call rest. A combined
+    requirement (the ICU) is split by staffing share, rounded down: necessary for each group."""
+    program, timing = year.program, year.timings
     names = program.rotation(rotation).shifts
-    timing = year.timings
     staffed = {g: staffed_count(year, rotation, g) for g in program.groups}
     need = 0.0
     for req in (c for c in program.coverage if c.rotation == rotation):
@@ -223,39 +200,29 @@ def daily_need(year: ProgramYear, rotation: str, group: str) -> int:
     return math.floor(need)
 
 
-def _leave_capacity(model: cp_model.CpModel, year: ProgramYear, group: str, x: Plan) -> None:
-    """Keep enough of each rotation's residents present every day, with room for days off.
-
-    Necessary conditions for phase 3 only: on each day, present residents cover the daily need;
-    over the block, present days minus required days off cover it too.
-    """
-    members = year.members(group)
+def _leave_capacity(g: GroupModel) -> None:
+    """Necessary conditions for phase 3: on each day, present residents cover the daily need;
+    over the block, so do their present days less the days off they must take."""
+    year = g.year
     for rotation in year.program.rotations:
-        need = daily_need(year, rotation.name, group)
-        staffed = staffed_count(year, rotation.name, group)
+        need = daily_need(year, rotation.name, g.group)
+        staffed = staffed_count(year, rotation.name, g.group)
         if need == 0 or staffed == 0:
             continue
         for b in range(year.blocks):
-            on_it = {r: x[r, b, rotation.name] for r in members}
-            _present_every_day(model, year, on_it, b, staffed - need)
-            if not any(year.leave_days(r, b) for r in members):
+            _present_every_day(g, rotation.name, b, staffed - need)
+            if not any(year.leave_days(r, b) for r in g.members):
                 continue  # a rule about leave: a block without any adds nothing
             usable = [
-                (year.working_days(r, b) - year.working_days(r, b) // 7) * v
-                for r, v in on_it.items()
+                (year.working_days(r, b) - year.working_days(r, b) // 7) * g.x[r, b, rotation.name]
+                for r in g.members
             ]
-            model.add(sum(usable) >= BLOCK_DAYS * need)
+            g.model.add(sum(usable) >= BLOCK_DAYS * need)
 
 
-def _present_every_day(
-    model: cp_model.CpModel,
-    year: ProgramYear,
-    on_it: dict[str, cp_model.IntVar],
-    b: int,
-    spare: int,
-) -> None:
+def _present_every_day(g: GroupModel, rotation: str, b: int, spare: int) -> None:
     """On no day of block ``b`` may more than ``spare`` of the rotation's residents be on leave."""
     for d in range(b * BLOCK_DAYS, (b + 1) * BLOCK_DAYS):
-        away = [v for r, v in on_it.items() if year.on_leave(r, d)]
+        away = [g.x[r, b, rotation] for r in g.members if g.year.on_leave(r, d)]
         if len(away) > spare:  # else it could never bind: leave it out of the model
-            model.add(sum(away) <= spare)
+            g.model.add(sum(away) <= spare)

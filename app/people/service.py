@@ -59,7 +59,3 @@ async def delete_person(session: AsyncSession, person_id: int) -> None:
                 f"person {person_id} still has {label}; delete them first or set active=false"
             )
     await db.delete_row(session, person)
-
-
-async def find_by_code(session: AsyncSession, code: str) -> Person | None:
-    return await session.scalar(select(Person).where(Person.code == code))

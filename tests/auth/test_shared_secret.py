@@ -17,6 +17,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from app.auth.models import Role
 from app.auth.secret import ensure_shared_jwt_secret
 from app.core.config import Settings, load_settings
+from app.core.metrics import catalog
 from app.db.migrate import upgrade_database
 from app.main import create_app
 from tests.support.api import API, api_client, create_user
@@ -70,7 +71,10 @@ def me_requests_by_pid(directory: Path) -> dict[int, float]:
         pid = int(path.stem.rsplit("_", 1)[1])
         for metric in MultiProcessCollector.merge([str(path)]):
             for s in metric.samples:
-                if s.name == "http_requests_total" and s.labels.get("route") == "/api/v1/auth/me":
+                if (
+                    s.name == catalog.HTTP_REQUESTS.name
+                    and s.labels.get("route") == "/api/v1/auth/me"
+                ):
                     counts[pid] = counts.get(pid, 0) + s.value
     return counts
 

@@ -36,6 +36,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.core.config import Settings
+from app.core.metrics import catalog
 from app.core.metrics.exporters import PrometheusExporter
 from app.db.migrate import upgrade_database
 from app.main import create_app
@@ -273,10 +274,10 @@ async def test_5_configure_metrics_export(app: FastAPI, gateway: PushgatewayServ
     try:
         # The first push goes out at once and carries the running app's metrics.
         await wait_until(
-            lambda: pushed(gateway, "http_requests_total", route="/health") == 1,
+            lambda: pushed(gateway, catalog.HTTP_REQUESTS.name, route="/health") == 1,
             "the app's request count at the Pushgateway",
         )
-        assert pushed(gateway, "residency_acgme_violations_total", job="residency-scheduler") == 0
+        assert pushed(gateway, catalog.ACGME_VIOLATIONS.name, job="residency-scheduler") == 0
     finally:
         await exporter.stop()
     assert not exporter.running

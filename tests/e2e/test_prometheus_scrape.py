@@ -27,6 +27,7 @@ from app.auth.users import create_user
 from app.cache.events import CacheLookup
 from app.compliance.events import ScheduleGenerated
 from app.core.config import Settings
+from app.core.metrics import catalog
 from app.core.metrics.checklist import CHECKLIST
 from app.core.request_telemetry import RequestInfo
 from app.db.engine import Database
@@ -245,7 +246,7 @@ def check_every_query(prometheus: PrometheusServer) -> None:
     # OpenMetrics was negotiated: the latency buckets carry the trace id as an exemplar.
     exemplars = prometheus.http.get(
         f"{prometheus.url}/api/v1/query_exemplars",
-        params={"query": "http_request_duration_seconds_bucket", "start": 0, "end": 2e9},
+        params={"query": catalog.HTTP_REQUEST_DURATION.bucket, "start": 0, "end": 2e9},
     ).json()["data"]
     trace_ids = {e["labels"].get("trace_id") for s in exemplars for e in s["exemplars"]}
     assert TRACE_ID in trace_ids

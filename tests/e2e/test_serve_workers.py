@@ -69,7 +69,7 @@ def health_count_by_pid(directory: Path) -> dict[int, float]:
         pid = int(path.stem.rsplit("_", 1)[1])
         for metric in MultiProcessCollector.merge([str(path)]):
             for s in metric.samples:
-                if s.name == "http_requests_total" and s.labels.get("route") == "/health":
+                if s.name == c.HTTP_REQUESTS.name and s.labels.get("route") == "/health":
                     counts[pid] = counts.get(pid, 0) + s.value
     return counts
 
@@ -79,7 +79,7 @@ def leave_stale_file(directory: Path) -> Path:
     directory.mkdir()
     stale = directory / "counter_999999.db"
     values = MmapedDict(str(stale))
-    key = mmap_key("http_requests", "http_requests_total", LABELS, HEALTH, "stale run")
+    key = mmap_key(c.HTTP_REQUESTS.base_name, c.HTTP_REQUESTS.name, LABELS, HEALTH, "stale run")
     values.write_value(key, 1000.0, 0.0)
     values.close()
     return stale

@@ -14,26 +14,14 @@ from app.generation.program import (
     _check_listed_residents,
     _check_references,
     _check_requests,
-    _check_rest_rotations,
-    _check_rotation,
+    _check_rotations,
     _check_shifts,
     _check_staffing,
     _check_unique_names,
-    _check_year,
 )
 
 Section = Callable[[Program], object]
 Mutation = Callable[[dict[str, Any]], object]
-
-
-def _rotations(p: Program) -> None:
-    for i, rotation in enumerate(p.rotations):
-        _check_rotation(p, i, rotation)
-
-
-def _coverage(p: Program) -> None:
-    for i, requirement in enumerate(p.coverage):
-        _check_coverage(p, i, requirement)
 
 
 def _listed(p: Program) -> None:
@@ -58,7 +46,7 @@ def _call2(d: dict[str, Any]) -> None:
 CASES: list[tuple[Mutation, Section, str]] = [
     (
         lambda d: d.update(academic_year_start="1899-07-01"),
-        _check_year,
+        _check_references,
         "academic_year_start: the year must lie between 1900-01-01 and 2999-12-31",
     ),
     (
@@ -93,21 +81,29 @@ CASES: list[tuple[Mutation, Section, str]] = [
     ),
     (
         lambda d: d["rotations"][0]["shifts"].insert(0, "brunch"),
-        _rotations,
+        _check_rotations,
         "rotations[0].shifts[0]: unknown shift 'brunch'",
     ),
-    (_call2, _rotations, "rotations[0].shifts: a rotation may use at most one in-house call shift"),
+    (
+        _call2,
+        _check_rotations,
+        "rotations[0].shifts: a rotation may use at most one in-house call shift",
+    ),
     (
         lambda d: d["rotations"][3]["shifts"].append("day"),
-        _rotations,
+        _check_rotations,
         "rotations[3].shifts: a weekly-pattern rotation uses exactly one shift",
     ),
     (
         lambda d: d["rotations"][3].update(shifts=["night"]),
-        _rotations,
+        _check_rotations,
         "rotations[3].shifts: a weekly-pattern shift must leave a full rest",
     ),
-    (lambda d: d["staffing"].pop("NF"), _rotations, "staffing: no staffing for rotation 'NF'"),
+    (
+        lambda d: d["staffing"].pop("NF"),
+        _check_rotations,
+        "staffing: no staffing for rotation 'NF'",
+    ),
     (
         lambda d: d["staffing"].update(ER={"interns": 1}),
         _check_staffing,
@@ -120,32 +116,32 @@ CASES: list[tuple[Mutation, Section, str]] = [
     ),
     (
         lambda d: d["staffing"]["NF"].update(interns="rest"),
-        _check_rest_rotations,
+        _check_staffing,
         "staffing: group 'interns' has more than one 'rest' rotation",
     ),
     (
         lambda d: d["staffing"]["AMB"].update(interns=1),
-        _check_rest_rotations,
+        _check_staffing,
         "staffing: group 'interns' needs one rotation staffed with 'rest'",
     ),
     (
         lambda d: d["coverage"][0].update(rotation="ER"),
-        _coverage,
+        _check_coverage,
         "coverage[0].rotation: unknown rotation 'ER'",
     ),
     (
         lambda d: d["coverage"][0].update(shift="night"),
-        _coverage,
+        _check_coverage,
         "coverage[0].shift: rotation WARDS does not use shift 'night'",
     ),
     (
         lambda d: d["coverage"][0].update(exactly=None),
-        _coverage,
+        _check_coverage,
         "coverage[0]: give exactly one of 'exactly' and 'at_least'",
     ),
     (
         lambda d: d["coverage"].append({"rotation": "AMB", "shift": "clinic", "at_least": 1}),
-        _coverage,
+        _check_coverage,
         "coverage[3]: rotation AMB follows a weekly pattern and takes no coverage",
     ),
     (

@@ -5,19 +5,22 @@ Shifts: day 07-19 h, call 07 h + 26 h, night 19-07 h, clinic 08-17 h (Mon-Fri on
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ortools.sat.python import cp_model
 
+from app.generation.program import WEEKDAYS
 from app.generation.shifts import (
     REPAIR_WEIGHT,
     Shifts,
     TeamInputs,
+    TeamModel,
     _balance,
     _busy,
     _calls,
     _coverage,
     _days_off,
     _edge_shifts,
-    _free_days,
     _one_shift_a_day,
     _pattern_days,
     _pattern_fits,
@@ -37,13 +40,23 @@ from tests.support.programs import leave, tiny_data, tiny_year
 LIMITS = SolveLimits(deterministic_time=5.0)
 WARDS = ["day", "call"]
 INTERNS = tuple(f"pgy1-0{i}" for i in range(1, 5))
+AMB = Team(0, "AMB", "AMB (interns)", INTERNS, ())
 
 
 def _own(
     year: ProgramYear, names: list[str], *, b: int = 0, came: str | None = None
-) -> tuple[cp_model.CpModel, Shifts]:
-    model = cp_model.CpModel()
-    return model, _shift_vars(model, year, b, names, "pgy1-01", came)
+) -> tuple[TeamModel, Shifts]:
+    """One resident's shift variables in a fresh model of block ``b``."""
+    tm = TeamModel(cp_model.CpModel(), year, _wards_team(b), names)
+    return tm, _shift_vars(tm, "pgy1-01", came)
+
+
+def _all_members(year: ProgramYear, team: Team, names: list[str]) -> TeamModel:
+    """A fresh model of the team with every member's shift variables."""
+    tm = TeamModel(cp_model.CpModel(), year, team, names)
+    for r in team.members:
+        tm.x[r] = _shift_vars(tm, r, None)
+    return tm
 
 
 def _feasible(model: cp_model.CpModel, *pinned: cp_model.IntVar) -> bool:
@@ -59,6 +72,13 @@ def _best(model: cp_model.CpModel, own: Shifts, *, most: bool) -> int:
     outcome, _ = solve(model, LIMITS)
     assert outcome.status == "optimal"
     return round(outcome.objective)
+
+
+def _every_day_clinic() -> ProgramYear:
+    """The tiny program with AMB's clinic on every day of the week."""
+    data = tiny_data()
+    data["rotations"][2]["weekly_pattern"] = list(WEEKDAYS)
+    return tiny_year(rotations=data["rotations"])
 
 
 def _wards_team(block: int = 0) -> Team:
@@ -87,12 +107,12 @@ def test_no_shift_on_the_first_day_too_soon_after_the_handover() -> None:
 
 def test_at_most_one_shift_a_day() -> None:
     year = tiny_year()
-    model, own = _own(year, WARDS)
-    _one_shift_a_day(model, own, WARDS)
-    assert not _feasible(model, own[5, "day"], own[5, "call"])
-    model, own = _own(year, WARDS)
-    _one_shift_a_day(model, own, WARDS)
-    assert _feasible(model, own[5, "day"], own[6, "call"])
+    tm, own = _own(year, WARDS)
+    _one_shift_a_day(tm, own)
+    assert not _feasible(tm.model, own[5, "day"], own[5, "call"])
+    tm, own = _own(year, WARDS)
+    _one_shift_a_day(tm, own)
+    assert _feasible(tm.model, own[5, "day"], own[6, "call"])
 
 
 def test_rest_after_a_shift_before_the_next_day_one() -> None:
@@ -103,59 +123,56 @@ def test_rest_after_a_shift_before_the_next_day_one() -> None:
         ((5, "day"), (6, "call"), True),
         ((5, "call"), (7, "call"), True),
     ]:
-        model, own = _own(year, WARDS)
-        _rest_between_days(model, year, own, WARDS)
-        assert _feasible(model, own[first], own[then]) is allowed
-    model, own = _own(year, ["day", "night"])
-    _rest_between_days(model, year, own, ["day", "night"])
-    assert not _feasible(model, own[5, "night"], own[6, "day"])  # 07:00 to 07:00: no rest
+        tm, own = _own(year, WARDS)
+        _rest_between_days(tm, own)
+        assert _feasible(tm.model, own[first], own[then]) is allowed
+    tm, own = _own(year, ["day", "night"])
+    _rest_between_days(tm, own)
+    assert not _feasible(tm.model, own[5, "night"], own[6, "day"])  # 07:00 to 07:00: no rest
 
 
 def test_the_last_day_works_exactly_the_planned_edge_shift() -> None:
     year = tiny_year()
-    model, own = _own(year, WARDS)
-    _edge_shifts(model, year, own, WARDS, "call")
-    model.add(own[27, "call"] == 0)
-    assert not _feasible(model)
-    model, own = _own(year, WARDS)
-    _edge_shifts(model, year, own, WARDS, None)
-    assert not _feasible(model, own[27, "call"])
-    model, own = _own(year, WARDS)
-    _edge_shifts(model, year, own, WARDS, None)
-    assert _feasible(model, own[27, "day"])  # ends at 19:00: nothing to hand over
+    tm, own = _own(year, WARDS)
+    _edge_shifts(tm, own, "call")
+    tm.model.add(own[27, "call"] == 0)
+    assert not _feasible(tm.model)
+    tm, own = _own(year, WARDS)
+    _edge_shifts(tm, own, None)
+    assert not _feasible(tm.model, own[27, "call"])
+    tm, own = _own(year, WARDS)
+    _edge_shifts(tm, own, None)
+    assert _feasible(tm.model, own[27, "day"])  # ends at 19:00: nothing to hand over
 
 
 def test_coverage_exactly_one_call_and_at_least_one_day() -> None:
-    year = tiny_year()
-    team = _wards_team()
-    model = cp_model.CpModel()
-    x = {r: _shift_vars(model, year, 0, WARDS, r, None) for r in INTERNS}
-    _coverage(model, team, x)
-    outcome, solver = solve(model, LIMITS)
+    tm = _all_members(tiny_year(), _wards_team(), WARDS)
+    _coverage(tm)
+    outcome, solver = solve(tm.model, LIMITS)
     assert outcome.status == "optimal"
     for d in range(28):
-        on = [s for r in INTERNS for s in WARDS if solver.boolean_value(x[r][d, s])]
+        on = [s for r in INTERNS for s in WARDS if solver.boolean_value(tm.x[r][d, s])]
         assert on.count("call") == 1 and on.count("day") >= 1
-    model.add(x["pgy1-01"][3, "call"] + x["pgy1-02"][3, "call"] == 2)
-    assert solve(model, LIMITS)[0].status == "infeasible"
+    tm.model.add(tm.x["pgy1-01"][3, "call"] + tm.x["pgy1-02"][3, "call"] == 2)
+    assert solve(tm.model, LIMITS)[0].status == "infeasible"
 
 
 def test_planned_calls_and_q3() -> None:
     year = tiny_year()
-    model, own = _own(year, ["call"])
-    _calls(model, own, "call", 7, 28, repair=False)
-    assert _best(model, own, most=True) == 7
-    model, own = _own(year, ["call"])
-    _calls(model, own, "call", 10, 28, repair=False)  # 10 > 28 // 3
-    assert solve(model, LIMITS)[0].status == "infeasible"
+    tm, own = _own(year, ["call"])
+    _calls(tm, own, "call", 7, 28, repair=False)
+    assert _best(tm.model, own, most=True) == 7
+    tm, own = _own(year, ["call"])
+    _calls(tm, own, "call", 10, 28, repair=False)  # 10 > 28 // 3
+    assert solve(tm.model, LIMITS)[0].status == "infeasible"
 
 
 def test_repair_stays_as_close_to_the_plan_as_q3_allows() -> None:
     year = tiny_year()
-    model, own = _own(year, ["call"])
-    cost = _calls(model, own, "call", 12, 28, repair=True)
-    model.minimize(sum(cost))
-    outcome, solver = solve(model, LIMITS)
+    tm, own = _own(year, ["call"])
+    cost = _calls(tm, own, "call", 12, 28, repair=True)
+    tm.model.minimize(sum(cost))
+    outcome, solver = solve(tm.model, LIMITS)
     assert outcome.status == "optimal" and outcome.objective == 3 * REPAIR_WEIGHT
     assert sum(solver.boolean_value(v) for v in own.values()) == 9
 
@@ -163,22 +180,27 @@ def test_repair_stays_as_close_to_the_plan_as_q3_allows() -> None:
 def test_eighty_hours_a_week_averaged_over_working_days() -> None:
     year = tiny_year()
     for working, spill_in, most in [(28, 0, 26), (14, 0, 13), (14, 10 * 60, 12)]:
-        model, own = _own(year, ["day"])  # 12 h days; 80 h x 4 weeks = 320 h
-        _weekly_hours(model, year, own, spill_in, working)
-        assert _best(model, own, most=True) == most
+        tm, own = _own(year, ["day"])  # 12 h days; 80 h x 4 weeks = 320 h
+        _weekly_hours(tm, own, spill_in, working)
+        assert _best(tm.model, own, most=True) == most
 
 
 def test_one_free_day_per_seven_working_days() -> None:
     year = tiny_year(leave=[leave("pgy1-01", "2026-07-01", "2026-07-07")])  # 21 working days
-    model, own = _own(year, ["day"])
-    _days_off(model, year, "pgy1-01", 0, ["day"], own, False)
-    assert _best(model, own, most=True) == 21 - 3
+    tm, own = _own(year, ["day"])
+    _days_off(tm, "pgy1-01", own, False)
+    assert _best(tm.model, own, most=True) == 21 - 3
     no_leave = tiny_year()
     for shift, allowed in [("day", True), ("night", False)]:
-        model, own = _own(no_leave, [shift])
-        _days_off(model, no_leave, "pgy1-01", 0, [shift], own, False)
+        tm, own = _own(no_leave, [shift])
+        _days_off(tm, "pgy1-01", own, False)
         off = {10, 12, 14, 16}  # four days without a shift, but a night spills into each
-        assert _feasible(model, *(v for (d, _), v in own.items() if d not in off)) is allowed
+        assert _feasible(tm.model, *(v for (d, _), v in own.items() if d not in off)) is allowed
+    for spill_in, allowed in [(False, True), (True, False)]:  # a spill in takes day 0
+        tm, own = _own(no_leave, ["day"])
+        _days_off(tm, "pgy1-01", own, spill_in)
+        free = {0, 7, 14, 21}
+        assert _feasible(tm.model, *(v for (d, _), v in own.items() if d not in free)) is allowed
 
 
 def test_a_day_is_busy_with_its_shift_or_the_one_spilling_into_it() -> None:
@@ -194,43 +216,39 @@ def test_a_day_is_busy_with_its_shift_or_the_one_spilling_into_it() -> None:
 
 def test_avoided_days_cost_their_weight() -> None:
     year = tiny_year()
-    model, own = _own(year, ["day"], b=1)
+    tm, own = _own(year, ["day"], b=1)
     assert _preferences(own, 28, {}) == []
     cost = _preferences(own, 28, {28 + 3: 5, 0: 7})  # day 0 is in another block
     assert len(cost) == 1
-    model.add(sum(own.values()) == 27)
-    model.minimize(sum(cost))
-    outcome, solver = solve(model, LIMITS)
+    tm.model.add(sum(own.values()) == 27)
+    tm.model.minimize(sum(cost))
+    outcome, solver = solve(tm.model, LIMITS)
     assert outcome.objective == 0 and not solver.boolean_value(own[3, "day"])
-    model.add(own[3, "day"] == 1)
-    assert solve(model, LIMITS)[0].objective == 5
+    tm.model.add(own[3, "day"] == 1)
+    assert solve(tm.model, LIMITS)[0].objective == 5
 
 
 def test_nights_are_shared_evenly() -> None:
     year = tiny_year()
     pair = INTERNS[:2]
     team = Team(0, "NF", "NF (interns)", pair, (Demand("night", 1, True, pair, "NF night"),))
-    model = cp_model.CpModel()
-    x = {r: _shift_vars(model, year, 0, ["night"], r, None) for r in pair}
-    _coverage(model, team, x)
-    model.minimize(sum(_balance(model, year, team, None, x)))
-    outcome, solver = solve(model, LIMITS)
+    tm = _all_members(year, team, ["night"])
+    _coverage(tm)
+    tm.model.minimize(sum(_balance(tm, None)))
+    outcome, solver = solve(tm.model, LIMITS)
     assert outcome.objective == 0
-    assert [sum(solver.boolean_value(v) for v in x[r].values()) for r in pair] == [14, 14]
+    assert [sum(solver.boolean_value(v) for v in tm.x[r].values()) for r in pair] == [14, 14]
 
 
 def test_solved_shifts_are_read_as_days_of_the_year() -> None:
-    year = tiny_year()
-    team = _wards_team(block=1)
-    model = cp_model.CpModel()
-    x = {r: _shift_vars(model, year, 1, WARDS, r, None) for r in INTERNS}
+    tm = _all_members(tiny_year(), _wards_team(block=1), WARDS)
     for r in INTERNS:
-        for (d, s), v in x[r].items():
-            model.add(v == int(r == "pgy1-02" and d == 3 and s == "call"))
-    result = _solve_and_read(model, team, x, LIMITS)
+        for (d, s), v in tm.x[r].items():
+            tm.model.add(v == int(r == "pgy1-02" and d == 3 and s == "call"))
+    result = _solve_and_read(tm, LIMITS)
     assert result.outcome.status == "optimal" and result.worked == [("pgy1-02", 31, "call")]
-    model.add(x["pgy1-01"][0, "day"] == 1)
-    assert _solve_and_read(model, team, x, LIMITS).worked == []
+    tm.model.add(tm.x["pgy1-01"][0, "day"] == 1)
+    assert _solve_and_read(tm, LIMITS).worked == []
 
 
 def test_team_meets_its_plan_coverage_and_rest() -> None:
@@ -265,33 +283,28 @@ def test_weekly_pattern_days_skip_leave_wishes_and_post_call_rest() -> None:
         leave=[leave("pgy1-01", "2026-07-02", "2026-07-02")],
         preferences=[{"resident": "pgy1-01", "avoid_dates": ["2026-07-03"]}],
     )
-    weekdays = {0, 1, 2, 3, 4}
-    days = _pattern_days(year, 0, "pgy1-01", "clinic", weekdays, None)
+    days = _pattern_days(year, AMB, "pgy1-01", None)
     assert days[:3] == [0, 5, 6]  # from Wed 1 July: Thu on leave, Fri avoided, then Mon, Tue
     assert len(days) == 20 - 2
-    assert _pattern_days(year, 0, "pgy1-02", "clinic", weekdays, "call")[0] == 1
-    assert _pattern_days(year, 0, "pgy1-02", "clinic", weekdays, "night")[0] == 1
+    assert _pattern_days(year, AMB, "pgy1-02", "call")[0] == 1
+    assert _pattern_days(year, AMB, "pgy1-02", "night")[0] == 1
+    assert _pattern_days(year, replace(AMB, block=1), "pgy1-02", None)[:2] == [28, 29]
 
 
 def test_weekly_pattern_rules() -> None:
-    year = tiny_year()
-    weekdays = set(range(7))
-    every_day = _pattern_days(year, 0, "pgy1-01", "clinic", weekdays, None)
-    assert _free_days(year, 0, "pgy1-01", every_day, False) == 0
-    assert not _pattern_fits(year, 0, "pgy1-01", "clinic", every_day, None)
+    year = _every_day_clinic()
+    every_day = _pattern_days(year, AMB, "pgy1-01", None)
+    assert len(every_day) == 28
+    assert not _pattern_fits(year, AMB, "pgy1-01", every_day, None)
     four_off = every_day[4:]
-    assert _free_days(year, 0, "pgy1-01", four_off, False) == 4
-    assert _pattern_fits(year, 0, "pgy1-01", "clinic", four_off, None)
-    assert _free_days(year, 0, "pgy1-01", four_off[1:], True) == 4  # day 0 spoiled by a spill
+    assert _pattern_fits(year, AMB, "pgy1-01", four_off, None)
+    assert not _pattern_fits(year, AMB, "pgy1-01", four_off, "call")  # day 0 spoiled by a spill
+    assert _pattern_fits(year, AMB, "pgy1-01", four_off[1:], "call")
 
 
 def test_a_weekly_pattern_without_days_off_cannot_be_worked() -> None:
-    data = tiny_data()
-    data["rotations"][2]["weekly_pattern"] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    year = tiny_year(rotations=data["rotations"])
-    team = Team(0, "AMB", "AMB (interns)", INTERNS, ())
     inputs = TeamInputs(calls={}, edge_out={}, edge_in={}, last_block=False)
-    result = pattern_team(year, team, inputs)
+    result = pattern_team(_every_day_clinic(), AMB, inputs)
     assert result.outcome.status == "infeasible" and result.worked == []
-    fine = pattern_team(tiny_year(), team, inputs)
+    fine = pattern_team(tiny_year(), AMB, inputs)
     assert fine.outcome.status == "optimal" and len(fine.worked) == 4 * 20

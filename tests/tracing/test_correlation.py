@@ -18,6 +18,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from app.core.config import Settings
 from app.core.logging import get_logger
 from app.core.logging.testing import capture_logs
+from app.core.metrics import catalog
 from app.main import create_app
 from app.tracing.server import ServerSpans
 from app.tracing.switch import PROCESS
@@ -34,7 +35,7 @@ async def scrape_exemplars(client: httpx.AsyncClient) -> dict[str, set[str]]:
     assert response.headers["content-type"].startswith("application/openmetrics-text")
     found: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(response.text):
-        if family.name != "http_request_duration_seconds":
+        if family.name != catalog.HTTP_REQUEST_DURATION.name:
             continue
         for sample in family.samples:
             if sample.exemplar is not None:
@@ -115,12 +116,12 @@ async def test_collector_down_requests_succeed_and_drops_are_counted_at_metrics(
     app = create_app(Settings(database_url=database_url, environment="test"))
     failed = {"exporter": "otlp", "reason": "export_failed"}
     async with client_for(app) as client:
-        before = await scrape_value(client, "residency_tracing_spans_dropped_total", **failed)
+        before = await scrape_value(client, catalog.TRACING_SPANS_DROPPED.name, **failed)
         with capture_logs() as lines:
             for _ in range(5):
                 assert (await client.get("/health")).status_code == 200
             for _ in range(200):  # the export thread gives up within about 0.3 s a batch
-                now = await scrape_value(client, "residency_tracing_spans_dropped_total", **failed)
+                now = await scrape_value(client, catalog.TRACING_SPANS_DROPPED.name, **failed)
                 if now - before >= 5:
                     break
                 await asyncio.sleep(0.05)

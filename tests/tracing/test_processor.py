@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from prometheus_client import REGISTRY
 
+from app.core.metrics import catalog
 from app.tracing.processor import CountingBatchProcessor
 from tests.support.tracing import dropped
 
@@ -110,5 +111,5 @@ def test_shutdown_exports_what_is_queued_then_counts_late_spans(
 def test_series_exist_before_anything_is_dropped(processor: CountingBatchProcessor) -> None:
     for reason in ("queue_full", "export_failed", "shutdown"):
         labels = {"exporter": "console", "reason": reason}
-        value = REGISTRY.get_sample_value("residency_tracing_spans_dropped_total", labels)
+        value = REGISTRY.get_sample_value(catalog.TRACING_SPANS_DROPPED.name, labels)
         assert value is not None  # present from the start, so rate() and alerts see zero

@@ -69,9 +69,9 @@ async def test_bearer_token_guards_the_scrape(tmp_path: Path) -> None:
     for refused in (missing, wrong, basic):
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"].startswith("Bearer")
-        assert "http_requests_total" not in refused.text
+        assert catalog.HTTP_REQUESTS.name not in refused.text
     assert right.status_code == 200 and lower.status_code == 200
-    assert "http_requests_total" in right.text
+    assert catalog.HTTP_REQUESTS.name in right.text
     assert health.status_code == 200
 
 

@@ -310,11 +310,11 @@ async def test_the_app_pushes_when_pushgateway_url_is_set(
     async with app.router.lifespan_context(app), client_for(app) as client:
         await client.get("/health")
         await wait_until(
-            lambda: pushed(gateway, "http_requests_total", route="/health", instance=instance) == 1
+            lambda: pushed(gateway, c.HTTP_REQUESTS.name, route="/health", instance=instance) == 1
         )
         await client.get("/health")
         scraped = (await client.get("/metrics")).text
     # shutdown pushed the last values
-    assert pushed(gateway, "http_requests_total", route="/health", instance=instance) == 2
+    assert pushed(gateway, c.HTTP_REQUESTS.name, route="/health", instance=instance) == 2
     assert pushed(gateway, c.ACGME_VIOLATIONS.name, job=JOB) is not None
     assert c.PUSHES.name in scraped  # the exporter's own metrics are on /metrics too

@@ -25,7 +25,7 @@ def http_labels(samples: dict[Any, float]) -> list[dict[str, str]]:
     return [
         dict(labels)
         for name, labels in samples
-        if name.startswith(("http_requests_total", "http_request_duration_seconds"))
+        if name.startswith((catalog.HTTP_REQUESTS.name, catalog.HTTP_REQUEST_DURATION.name))
     ]
 
 
@@ -45,9 +45,9 @@ async def test_routes_are_templates_and_unmatched_paths_collapse(tmp_path: Path)
     assert people == [f"{API}/people/{{person_id}}"], routes  # the full template
     for raw in ("/people/1", "/nope", "wp-admin", "/nope/1/2/3"):
         assert not any(raw in route for route in routes), routes
-    assert total(samples, "http_requests_total", route=people[0]) == 3
-    assert total(samples, "http_requests_total", route="<unmatched>", status="404") == 3
-    assert total(samples, "http_request_duration_seconds_count", route="<unmatched>") == 3
+    assert total(samples, catalog.HTTP_REQUESTS.name, route=people[0]) == 3
+    assert total(samples, catalog.HTTP_REQUESTS.name, route="<unmatched>", status="404") == 3
+    assert total(samples, catalog.HTTP_REQUEST_DURATION.count, route="<unmatched>") == 3
 
 
 async def test_metrics_scrapes_are_not_counted(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ async def test_metrics_scrapes_are_not_counted(tmp_path: Path) -> None:
             await scrape(client)
         samples = await scrape(client)
     assert not any(labels.get("route") == "/metrics" for labels in http_labels(samples))
-    assert total(samples, "http_requests_total") == 0
+    assert total(samples, catalog.HTTP_REQUESTS.name) == 0
 
 
 async def test_methods_are_allow_listed_and_status_is_a_label(tmp_path: Path) -> None:
@@ -66,8 +66,14 @@ async def test_methods_are_allow_listed_and_status_is_a_label(tmp_path: Path) ->
         await client.request("BREW", "/health")
         await client.post("/health")
         samples = await scrape(client)
-    assert value(samples, "http_requests_total", method="OTHER", route="/health", status="405") == 1
-    assert value(samples, "http_requests_total", method="POST", route="/health", status="405") == 1
+    assert (
+        value(samples, catalog.HTTP_REQUESTS.name, method="OTHER", route="/health", status="405")
+        == 1
+    )
+    assert (
+        value(samples, catalog.HTTP_REQUESTS.name, method="POST", route="/health", status="405")
+        == 1
+    )
     assert total(samples, catalog.HTTP_REQUESTS_IN_PROGRESS.name) == 0
 
 
@@ -78,9 +84,9 @@ def test_in_progress_rises_during_a_request(store: str) -> None:
     gauge = metrics.registry.get_sample_value
     http.begin("GET")
     http.begin("GET")
-    assert gauge("http_requests_in_progress", {"method": "GET"}) == 2
+    assert gauge(catalog.HTTP_REQUESTS_IN_PROGRESS.name, {"method": "GET"}) == 2
     http.end(RequestInfo("GET", "/x", 200, 0.01, "r" * 8), None)
-    assert gauge("http_requests_in_progress", {"method": "GET"}) == 1
+    assert gauge(catalog.HTTP_REQUESTS_IN_PROGRESS.name, {"method": "GET"}) == 1
 
 
 def test_local_and_shared_stores_expose_the_same_series() -> None:
@@ -132,7 +138,7 @@ async def test_exemplars_carry_the_trace_id_in_openmetrics(tmp_path: Path) -> No
     exemplar_lines = [
         line
         for line in response.text.splitlines()
-        if line.startswith("http_request_duration_seconds_bucket") and "# {" in line
+        if line.startswith(catalog.HTTP_REQUEST_DURATION.bucket) and "# {" in line
     ]
     assert exemplar_lines and all(f'trace_id="{TRACE_ID}"' in line for line in exemplar_lines)
     assert 'route="/health"' in exemplar_lines[0]
