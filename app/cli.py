@@ -14,6 +14,7 @@ from app.auth.cli import create_user
 from app.cli_support import fail, settings_or_exit, with_database
 from app.compliance.cli import validate
 from app.core.config import Settings, SettingsError
+from app.core.metrics.alerts_cli import alerts
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.generation.cli import generate
@@ -201,6 +202,7 @@ def seed(
 cli.command("validate")(validate)
 cli.command("generate")(generate)
 cli.command("create-user")(create_user)
+cli.add_typer(alerts, name="alerts")
 
 
 def main() -> None:

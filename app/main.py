@@ -40,8 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings)  # first: everything built below logs through it
     services = build_services(settings)
     telemetry = Telemetry(access_log=AccessLog())
-    if services.metrics is not None:
-        telemetry.metrics = http_metrics(services.metrics.metrics)
 
     app = SchedulerApp(
         title="Residency Scheduler",
@@ -58,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if services.metrics is not None:  # built knowing the routes: each has its 500 series at 0
+        telemetry.metrics = http_metrics(services.metrics.metrics, app.routes)
     return app
 
 

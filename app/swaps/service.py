@@ -1,7 +1,8 @@
 """Shift swaps between residents: request, respond, decide, execute.
 
 States: pending -> accepted (by the counterpart) -> approved (by a coordinator) -> executed
-(the shifts change owners in the approving transaction); or rejected / cancelled. Every state
+(the shifts change owners in the approving transaction); or rejected / cancelled. The moves are
+declared once, in :mod:`app.swaps.events` (``ACCEPT``, ``APPROVE``, ...). Every state
 change is a conditional ``UPDATE ... WHERE state IN (...)`` whose row count decides, so two
 requests racing on one swap cannot both move it.
 
@@ -15,7 +16,7 @@ the coordinator writes a justification (:func:`app.compliance.service.guarded_ch
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
@@ -30,11 +31,21 @@ from app.events import publish
 from app.people.models import Person, PersonKind
 from app.schedules.models import Shift
 from app.schedules.shifts import lock_resident
-from app.swaps.events import SwapState, SwapTransitioned
+from app.swaps.events import (
+    ACCEPT,
+    APPROVE,
+    CANCEL,
+    CREATED,
+    DECLINE,
+    EXECUTE,
+    OPEN,
+    REJECT,
+    Move,
+    SwapState,
+    SwapTransitioned,
+)
 from app.swaps.models import SwapRequest
 from app.swaps.schemas import SwapCreate
-
-OPEN = (SwapState.PENDING, SwapState.ACCEPTED)
 
 
 class NotYours(ForbiddenError):
@@ -118,20 +129,17 @@ async def create_swap(
         counterpart_id=data.counterpart_id,
         shift_id=data.shift_id,
         counterpart_shift_id=data.counterpart_shift_id,
-        state=SwapState.PENDING,
+        state=CREATED,
     )
     await insert_row(session, swap)
-    return swap, Transition(swap.id, None, SwapState.PENDING)
+    return swap, Transition(swap.id, None, CREATED)
 
 
 async def _move(
-    session: AsyncSession,
-    swap: SwapRequest,
-    from_states: Collection[SwapState],
-    to_state: SwapState,
-    **values: object,
+    session: AsyncSession, swap: SwapRequest, move: Move, **values: object
 ) -> Transition:
-    """Move ``swap`` if (and only if) it is still in one of ``from_states``."""
+    """Move ``swap`` if (and only if) it is still in one of ``move.sources``."""
+    from_states, to_state = move.sources, move.target
     result = await session.execute(
         update(SwapRequest)
         .where(SwapRequest.id == swap.id, SwapRequest.state.in_(list(from_states)))
@@ -157,7 +165,7 @@ async def accept(session: AsyncSession, swap_id: int, person_id: int) -> Transit
     swap = await get_swap(session, swap_id)
     if swap.counterpart_id != person_id:
         raise NotYours("swap", swap.id)
-    return await _move(session, swap, (SwapState.PENDING,), SwapState.ACCEPTED)
+    return await _move(session, swap, ACCEPT)
 
 
 async def decline(session: AsyncSession, swap_id: int, person_id: int) -> Transition:
@@ -165,19 +173,19 @@ async def decline(session: AsyncSession, swap_id: int, person_id: int) -> Transi
     swap = await get_swap(session, swap_id)
     if swap.counterpart_id != person_id:
         raise NotYours("swap", swap.id)
-    return await _move(session, swap, (SwapState.PENDING,), SwapState.REJECTED)
+    return await _move(session, swap, DECLINE)
 
 
 async def cancel(session: AsyncSession, swap_id: int, person_id: int) -> Transition:
     swap = await get_swap(session, swap_id)
     if swap.requester_id != person_id:
         raise NotYours("swap", swap.id)
-    return await _move(session, swap, OPEN, SwapState.CANCELLED)
+    return await _move(session, swap, CANCEL)
 
 
 async def reject(session: AsyncSession, swap_id: int) -> Transition:
     """A coordinator says no (before or after the counterpart accepted)."""
-    return await _move(session, await get_swap(session, swap_id), OPEN, SwapState.REJECTED)
+    return await _move(session, await get_swap(session, swap_id), REJECT)
 
 
 async def _lock_shifts(session: AsyncSession, shift_ids: list[int]) -> dict[int, Shift]:
@@ -216,7 +224,7 @@ async def _supersede(
         await session.execute(
             select(SwapRequest.id, SwapRequest.state).where(
                 SwapRequest.id != swap.id,
-                SwapRequest.state.in_(OPEN),
+                SwapRequest.state.in_(CANCEL.sources),
                 or_(
                     SwapRequest.shift_id.in_(shift_ids),
                     SwapRequest.counterpart_shift_id.in_(shift_ids),
@@ -229,11 +237,11 @@ async def _supersede(
         result = await session.execute(
             update(SwapRequest)
             .where(SwapRequest.id == other_id, SwapRequest.state == state)
-            .values(state=SwapState.CANCELLED, updated_at=utcnow())
+            .values(state=CANCEL.target, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if isinstance(result, CursorResult) and result.rowcount == 1:
-            cancelled.append(Transition(other_id, state, SwapState.CANCELLED))
+            cancelled.append(Transition(other_id, state, CANCEL.target))
     return cancelled
 
 
@@ -246,7 +254,7 @@ async def approve(
 ) -> tuple[SwapRequest, list[Transition]]:
     """Approve and execute in one transaction; see the module docstring for the locking."""
     swap = await get_swap(session, swap_id)
-    if swap.state != SwapState.ACCEPTED:
+    if swap.state not in APPROVE.sources:
         raise ConflictError(
             f"swap request {swap.id} is {swap.state.value}; only accepted swaps can be approved",
             state=swap.state.value,
@@ -255,7 +263,7 @@ async def approve(
         await lock_resident(session, person_id)
     shift_ids = sorted(i for i in (swap.shift_id, swap.counterpart_shift_id) if i is not None)
     shifts = await _lock_shifts(session, shift_ids)
-    transitions = [await _move(session, swap, (SwapState.ACCEPTED,), SwapState.APPROVED)]
+    transitions = [await _move(session, swap, APPROVE)]
     given = shifts.get(swap.shift_id)
     taken = shifts.get(swap.counterpart_shift_id) if swap.counterpart_shift_id else None
     moved = given is None or given.person_id != swap.requester_id
@@ -284,14 +292,6 @@ async def approve(
         source="swap",
     )
     kept = justification.strip() if justification and justification.strip() else None
-    transitions.append(
-        await _move(
-            session,
-            swap,
-            (SwapState.APPROVED,),
-            SwapState.EXECUTED,
-            override_justification=kept,
-        )
-    )
+    transitions.append(await _move(session, swap, EXECUTE, override_justification=kept))
     transitions += await _supersede(session, swap, shift_ids)
     return swap, transitions

@@ -9,8 +9,8 @@ endpoints become local OTLP receivers (HTTP and gRPC), ``alerts.yml`` lands in a
 directory. The configuration snippets (``prometheus.yml``, the logging variables) are checked
 against what the repository ships and what the settings accept.
 
-The dashboard and alert-rule snippets belong to later issues; they are strict xfails, so they
-turn into failures (and a reminder to drop the mark) the day they start working.
+The dashboard snippet belongs to a later issue; it is a strict xfail, so it turns into a
+failure (and a reminder to drop the mark) the day it starts working.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from tests.support.spec import spec_path
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = "observability-setup-guide.md"  # in ../shared/spec/, next to the repository
-LATER = "issue: alerting/dashboards not yet built"
+LATER = "issue: dashboards not yet built"
 
 # --- the guide's code blocks, verbatim -----------------------------------------------------
 
@@ -331,11 +331,13 @@ async def test_4_custom_spans() -> None:
 # --- Setup: Alerting ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=LATER)
 async def test_1_configure_alert_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    await run(ALERT_RULES, {})
-    assert (tmp_path / "alerts.yml").exists()
+    namespace = await run(ALERT_RULES, {})
+    groups = yaml.safe_load((tmp_path / "alerts.yml").read_text())["groups"]
+    alerts = {rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule}
+    assert {rule.name for rule in namespace["get_all_alert_rules"]() if hasattr(rule, "severity")}
+    assert "ResidencyAcgmeViolationActive" in alerts and "ResidencyTargetDown" in alerts
 
 
 # --- Performance Tuning ------------------------------------------------------------------------

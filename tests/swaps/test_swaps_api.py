@@ -14,7 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.events import AccessDenied, SuspiciousActivity, UserAction
 from app.auth.models import Role
 from app.schedules.overrides import ComplianceOverride
-from app.swaps.events import SwapState, SwapTransitioned
+from app.swaps.events import TRANSITIONS, SwapState, SwapTransitioned
 from tests.support.api import API, api_client, create_shift, signed_in_headers
 from tests.support.events import captured
 from tests.support.schedules import schedule_file
@@ -273,3 +273,24 @@ async def test_approval_rechecks_the_requester_too(ward: Ward) -> None:
     broken = {(v["rule"], v["resident"]) for v in refused.json()["violations"]}
     assert ("rest_after_24h_call", "r01") in broken
     assert await owner(ward, theirs.json()["id"]) == ward.r02  # nothing moved
+
+
+async def test_the_api_moves_swaps_along_the_declared_transitions_only(ward: Ward) -> None:
+    """Every way a swap can move, through the API: each state change it publishes is one of
+    ``TRANSITIONS`` (what the metrics export from the start), and together they are all."""
+
+    async def post(client: httpx.AsyncClient, swap: dict[str, object], verb: str) -> None:
+        response = await client.post(f"{API}/swaps/{swap['id']}/{verb}")
+        assert response.status_code == 200, (verb, response.text)
+
+    with captured(SwapTransitioned) as events:
+        await post(ward.bob, await offer(ward), "reject")  # declined
+        withdrawn = await offer(ward)
+        await post(ward.alice, withdrawn, "cancel")
+        for ending in ("reject", "cancel", "approve"):
+            swap = await offer(ward)
+            await post(ward.bob, swap, "accept")
+            await post(ward.alice if ending == "cancel" else ward.coordinator, swap, ending)
+    seen = [(e.from_state, e.to_state) for e in events]
+    assert set(seen) <= set(TRANSITIONS)
+    assert set(seen) == set(TRANSITIONS)

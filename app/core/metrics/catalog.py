@@ -31,6 +31,7 @@ from app.core.metrics.vocabulary import (
     ValidationResult,
 )
 from app.core.request_telemetry import METHODS, OTHER_METHOD, UNMATCHED_ROUTE
+from app.swaps.events import TRANSITIONS as SWAP_STATE_CHANGES
 from app.swaps.events import SwapState
 
 # --- labels ----------------------------------------------------------------------------------
@@ -52,7 +53,13 @@ SEVERITY = Label("severity", tuple(s.value for s in Severity))
 OUTCOME = Label("outcome", get_args(GenerationOutcome))
 VALIDATION_SOURCE = Label("source", get_args(ValidationSource))
 VALIDATION_RESULT = Label("result", get_args(ValidationResult))
-SWAP_FROM = Label("from_state", ("none", *(s.value for s in SwapState)), "`none` on creation")
+SWAP_CREATED_FROM = "none"
+"""The ``from_state`` of a swap request's creation."""
+SWAP_FROM = Label(
+    "from_state",
+    (SWAP_CREATED_FROM, *(s.value for s in SwapState)),
+    f"`{SWAP_CREATED_FROM}` on creation",
+)
 SWAP_TO = Label("to_state", tuple(s.value for s in SwapState))
 USER_ACTION = Label("action", (*get_args(UserActionKind), OTHER))
 AUTH_REASON = Label("reason", (*get_args(FailureReason), OTHER))
@@ -80,6 +87,11 @@ HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
 or between bucket bounds."""
 GENERATION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 180.0, 300.0, 450.0, 600.0)
 """0.5 s to 10 min: a small program solves in seconds, a large one may use its whole limit."""
+DB_WAIT_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0
+)  # fmt: skip
+"""1 ms to 30 s (SQLAlchemy's default pool_timeout): a free pooled connection takes well under
+a millisecond, a new one a few, and a checkout that gives up lands at its pool_timeout."""
 
 # --- system (host via psutil, and the process) -------------------------------------------------
 
@@ -104,6 +116,17 @@ HOST_MEMORY_AVAILABLE = MetricSpec(
     "Memory available to new processes without swapping.",
     "system", ("Memory usage",), unit="bytes", source="collector", emitted_by=_PSUTIL,
 )  # fmt: skip
+HOST_FILESYSTEM_SIZE = MetricSpec(
+    "residency_host_filesystem_size_bytes", "gauge",
+    "Size of the filesystem holding the service's working directory (its data and logs by "
+    "default).",
+    "system", ("Disk I/O",), unit="bytes", source="collector", emitted_by=_PSUTIL,
+)  # fmt: skip
+HOST_FILESYSTEM_FREE = MetricSpec(
+    "residency_host_filesystem_free_bytes", "gauge",
+    "Free space on the filesystem holding the service's working directory.",
+    "system", ("Disk I/O",), unit="bytes", source="collector", emitted_by=_PSUTIL,
+)  # fmt: skip
 HOST_DISK_READ = MetricSpec(
     "residency_host_disk_read_bytes_total", "counter", "Bytes read from all host disks.",
     "system", ("Disk I/O",), unit="bytes", source="collector", emitted_by=_PSUTIL,
@@ -125,11 +148,14 @@ HOST_NET_RECEIVED = MetricSpec(
     "residency_host_network_received_bytes_total", "counter",
     "Bytes received by the host's network interfaces (loopback excluded).",
     "system", ("Network I/O",), unit="bytes", source="collector", emitted_by=_PSUTIL,
+    notes="Interfaces named `lo*` are skipped: traffic between processes of the host (a local "
+    "Prometheus scrape, a local database) is not network I/O.",
 )  # fmt: skip
 HOST_NET_TRANSMITTED = MetricSpec(
     "residency_host_network_transmitted_bytes_total", "counter",
     "Bytes sent by the host's network interfaces (loopback excluded).",
     "system", ("Network I/O",), unit="bytes", source="collector", emitted_by=_PSUTIL,
+    notes="Interfaces named `lo*` are skipped, as for the bytes received.",
 )  # fmt: skip
 
 _PROCESS = (
@@ -190,6 +216,8 @@ HTTP_REQUESTS = MetricSpec(
     "HTTP requests answered, by method, route template and status code (GET /metrics is not "
     "counted).",
     "application", ("Request rate", "Error rate"), labels=(METHOD, ROUTE, STATUS),
+    notes="Every (method, route template) the app serves is exported with `status=\"500\"` at 0 "
+    "from the start, so a route's first server error is an increase rate() sees.",
 )  # fmt: skip
 HTTP_REQUEST_DURATION = MetricSpec(
     "http_request_duration_seconds", "histogram",
@@ -218,11 +246,38 @@ DB_POOL_CHECKED_OUT = MetricSpec(
     "residency_db_pool_checked_out", "gauge",
     "Database connections in use by requests or jobs right now.",
     "application", ("Database connections",), multiprocess_mode="livesum",
+    notes="A reading at the scrape: checkouts that last milliseconds are rarely caught. For "
+    "how busy the pool is between scrapes, use the rate of the busy seconds below.",
 )  # fmt: skip
 DB_POOL_OVERFLOW = MetricSpec(
     "residency_db_pool_overflow", "gauge",
     "Connections in use beyond the pool size (max_overflow headroom being used).",
     "application", ("Database connections",), multiprocess_mode="livesum",
+)  # fmt: skip
+DB_POOL_BUSY_SECONDS = MetricSpec(
+    "residency_db_pool_busy_seconds_total", "counter",
+    "Connection-seconds the pool's database connections spent checked out; its rate is the "
+    "mean number of connections in use.",
+    "application", ("Database connections",), unit="seconds",
+    notes="Connections still checked out are counted up to now: exactly at the scrape with one "
+    "process, at most a second behind with several workers (each adds its open checkouts' time "
+    "every second). A query longer than the scrape interval therefore shows while it runs. "
+    f"Divided by `{DB_POOL_SIZE.name}`: the share of the pool in use.",
+)  # fmt: skip
+DB_POOL_WAIT = MetricSpec(
+    "residency_db_pool_wait_seconds", "histogram",
+    "Time a checkout waited for a database connection (a pooled one or a newly opened one), "
+    "including checkouts that gave up.",
+    "application", ("Database connections",), unit="seconds", buckets=DB_WAIT_BUCKETS,
+    notes="Measured around the engine's checkout, so it includes opening a new connection and, "
+    "on PostgreSQL, the pre-ping that checks a pooled one is alive.",
+)  # fmt: skip
+DB_POOL_TIMEOUTS = MetricSpec(
+    "residency_db_pool_checkout_timeouts_total", "counter",
+    "Checkouts that gave up because no connection became free within the pool's timeout.",
+    "application", ("Database connections",),
+    notes="SQLAlchemy's pool `TimeoutError` (\"QueuePool limit ... reached\"): the request fails, "
+    "usually with a 500.",
 )  # fmt: skip
 CACHE_LOOKUPS = MetricSpec(
     "residency_cache_lookups_total", "counter", "Cache lookups by cache and result (hit, miss).",
@@ -276,7 +331,12 @@ SWAP_TRANSITIONS = MetricSpec(
     "residency_swap_transitions_total", "counter",
     "Swap request state changes, by state left (`none` when created) and state entered.",
     "business", ("Swap requests",), labels=(SWAP_FROM, SWAP_TO),
-    initial=(("none", "pending"),),
+    initial=tuple(
+        (SWAP_CREATED_FROM if old is None else old.value, new.value)
+        for old, new in SWAP_STATE_CHANGES
+    ),
+    notes="Every legal state change (`app.swaps.events.TRANSITIONS`) is exported at 0 from "
+    "the start.",
 )  # fmt: skip
 SWAPS_PENDING = MetricSpec(
     "residency_swap_requests_pending", "gauge",

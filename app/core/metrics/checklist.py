@@ -94,11 +94,12 @@ CHECKLIST: tuple[ChecklistItem, ...] = (
         Query("active users", f"max({c.ACTIVE_USERS.name})"),
     )),
     ChecklistItem("Application Metrics", "Database connections", (
-        Query("connections in use", f"sum({c.DB_POOL_CHECKED_OUT.name})"),
+        Query("connections busy (mean over 5m)", f"sum(rate({c.DB_POOL_BUSY_SECONDS.name}[5m]))"),
         Query(
-            "pool in use (0-1)",
-            f"sum({c.DB_POOL_CHECKED_OUT.name}) / sum({c.DB_POOL_SIZE.name})",
+            "pool busy (0-1)",
+            f"sum(rate({c.DB_POOL_BUSY_SECONDS.name}[5m])) / sum({c.DB_POOL_SIZE.name})",
         ),
+        Query("connections in use at the scrape", f"sum({c.DB_POOL_CHECKED_OUT.name})"),
     )),
     ChecklistItem("Application Metrics", "Cache hit rate", (
         Query(

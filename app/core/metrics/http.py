@@ -12,7 +12,9 @@ two stores chosen by :func:`http_metrics`:
   must live in the multiprocess files every worker's scrape reads.
 
 Both expose the same catalog series: the request counter, the latency histogram (with the trace
-id as exemplar) and the in-progress gauge.
+id as exemplar) and the in-progress gauge. Built once the app's routes are known, both export
+every (method, route template) the app serves with status ``500`` at zero from the start
+(:func:`served_routes`), so the first server error of a route is visible to ``rate()``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from __future__ import annotations
 import math
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
+from fastapi.routing import RouteContext, iter_route_contexts
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -31,10 +34,12 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.samples import Exemplar
 from prometheus_client.utils import floatToGoString
+from starlette.routing import BaseRoute
 
 from app.core.metrics import catalog
 from app.core.metrics.registry import AppMetrics
-from app.core.request_telemetry import OTHER_METHOD, RequestInfo
+from app.core.request_telemetry import METHODS as ALLOWED_METHODS
+from app.core.request_telemetry import METRICS_PATH, OTHER_METHOD, RequestInfo
 
 HTTP_SPECS = (
     catalog.HTTP_REQUESTS,
@@ -44,16 +49,45 @@ HTTP_SPECS = (
 METHODS = catalog.METHOD.values or (OTHER_METHOD,)
 BOUNDS = (*catalog.HTTP_REQUEST_DURATION.buckets, math.inf)
 LE = tuple(floatToGoString(bound) for bound in BOUNDS)  # type: ignore[no-untyped-call]
+SERVER_ERROR = 500
+"""The status every served route's request counter is exported with from the start."""
 
 
-def http_metrics(metrics: AppMetrics) -> LocalHttpMetrics | SharedHttpMetrics:
+def http_metrics(
+    metrics: AppMetrics, routes: Sequence[BaseRoute | RouteContext] = ()
+) -> LocalHttpMetrics | SharedHttpMetrics:
     """The HTTP metrics for ``metrics``: local numbers in one process, prometheus_client
-    objects (in the shared files) with several workers."""
+    objects (in the shared files) with several workers; ``routes`` (the app's) get their
+    request counter series with status 500 at zero."""
+    store: LocalHttpMetrics | SharedHttpMetrics
     if metrics.multiprocess_dir is not None:
-        return SharedHttpMetrics(metrics)
-    local = LocalHttpMetrics()
-    metrics.replace(HTTP_SPECS, local)
-    return local
+        store = SharedHttpMetrics(metrics)
+    else:
+        store = LocalHttpMetrics()
+        metrics.replace(HTTP_SPECS, store)
+    store.expect(served_routes(routes))
+    return store
+
+
+def served_routes(
+    routes: Sequence[BaseRoute | RouteContext], untracked: Iterable[str] = (METRICS_PATH,)
+) -> list[tuple[str, str]]:
+    """Every (method, route template) of ``routes``, including those of included routers, as
+    the request layer labels them: the template of the route Starlette matches, the method
+    allow-listed. ``/metrics`` is left out (never counted), and so is the HEAD that Starlette
+    adds to every GET route; mounts and websockets have no methods and no template."""
+    skip = set(untracked)
+    found: dict[tuple[str, str], None] = {}
+    for context in iter_route_contexts(routes):
+        route = context.original_route  # the object the request layer finds in scope["route"]
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if not isinstance(path, str) or not methods or path in skip:
+            continue
+        for method in sorted(methods):
+            if method == "HEAD" and "GET" in methods:
+                continue
+            found[(method if method in ALLOWED_METHODS else OTHER_METHOD, path)] = None
+    return list(found)
 
 
 class _Series:
@@ -78,6 +112,11 @@ class LocalHttpMetrics:
     def __init__(self) -> None:
         self._series: dict[tuple[str, str, int], _Series] = {}
         self._in_progress = dict.fromkeys(METHODS, 0)
+
+    def expect(self, routes: Iterable[tuple[str, str]]) -> None:
+        """Export (method, route, 500) at zero (no latency series until a request)."""
+        for method, route in routes:
+            self._series.setdefault((method, route, SERVER_ERROR), _Series())
 
     def begin(self, method: str) -> None:
         self._in_progress[method] += 1
@@ -105,7 +144,10 @@ class LocalHttpMetrics:
         for (method, route, status), series in list(self._series.items()):
             buckets = list(series.buckets)
             exemplars, times = list(series.exemplars), list(series.exemplar_times)
-            requests.add_metric([method, route, str(status)], sum(buckets))
+            count = sum(buckets)
+            requests.add_metric([method, route, str(status)], count)
+            if not count:
+                continue  # expected, not served yet: a request counter at 0, no histogram
             merged = routes.get((method, route))
             if merged is None:
                 merged = routes[(method, route)] = _Series()
@@ -153,6 +195,11 @@ class SharedHttpMetrics:
         gauge = metrics.gauge(catalog.HTTP_REQUESTS_IN_PROGRESS)
         self._in_progress: dict[str, Gauge] = {m: gauge.labels(m) for m in METHODS}
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def expect(self, routes: Iterable[tuple[str, str]]) -> None:
+        """Export (method, route, 500) at zero (no latency series until a request)."""
+        for method, route in routes:
+            self._requests.labels(method, route, str(SERVER_ERROR))
 
     def begin(self, method: str) -> None:
         self._in_progress[method].inc()

@@ -19,13 +19,12 @@ from app.core.metrics import catalog
 from app.core.metrics.registry import AppMetrics
 from app.core.metrics.vocabulary import RefreshHook
 from app.db.engine import Database
-from app.swaps.events import SwapState
+from app.swaps.events import OPEN
 from app.swaps.models import SwapRequest
 
 logger = logging.getLogger(__name__)
 
 HOOK_TIMEOUT = 2.0  # seconds; well inside Prometheus' default 10 s scrape timeout
-PENDING_STATES = (SwapState.PENDING, SwapState.ACCEPTED)
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -72,9 +71,7 @@ def active_users_hook(tracker: ActiveUsers, metrics: AppMetrics) -> Hook:
 
 def pending_swaps_hook(database: Database, metrics: AppMetrics) -> Hook:
     gauge = metrics.gauge(catalog.SWAPS_PENDING)
-    query = (
-        select(func.count()).select_from(SwapRequest).where(SwapRequest.state.in_(PENDING_STATES))
-    )
+    query = select(func.count()).select_from(SwapRequest).where(SwapRequest.state.in_(OPEN))
 
     async def refresh() -> None:
         async with database.engine.connect() as connection:

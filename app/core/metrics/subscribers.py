@@ -97,7 +97,9 @@ class MetricsSink:
 
     def swap_transitioned(self, event: SwapTransitioned) -> None:
         source = (
-            "none" if event.from_state is None else bounded(event.from_state, catalog.SWAP_FROM)
+            catalog.SWAP_CREATED_FROM
+            if event.from_state is None
+            else bounded(event.from_state, catalog.SWAP_FROM)
         )
         self._swaps.labels(source, bounded(event.to_state, catalog.SWAP_TO)).inc()
 

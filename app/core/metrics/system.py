@@ -19,8 +19,6 @@ from app.core.environment import service_pid
 from app.core.metrics import catalog
 from app.core.metrics.spec import MetricSpec
 
-"""Set by ``app/gunicorn_conf.py`` to the master's pid, so workers know the whole service."""
-
 
 def family(spec: MetricSpec, value: float | None = None) -> CounterMetricFamily | GaugeMetricFamily:
     """An empty (or single-valued) metric family named and described by ``spec``."""
@@ -60,6 +58,15 @@ def _disk() -> Iterator[Metric]:
     yield family(catalog.HOST_DISK_WRITES, float(disk.write_count))
 
 
+def _filesystem() -> Iterator[Metric]:
+    try:
+        usage = psutil.disk_usage(".")  # the working directory: ./data and logs by default
+    except OSError:
+        return
+    yield family(catalog.HOST_FILESYSTEM_SIZE, float(usage.total))
+    yield family(catalog.HOST_FILESYSTEM_FREE, float(usage.free))
+
+
 def _network() -> Iterator[Metric]:
     received = transmitted = 0
     for name, nic in psutil.net_io_counters(pernic=True).items():
@@ -71,12 +78,13 @@ def _network() -> Iterator[Metric]:
 
 
 class HostCollector:
-    """CPU, memory, disk and network I/O of the host."""
+    """CPU, memory, disk I/O and space, and network I/O of the host."""
 
     def collect(self) -> Iterator[Metric]:
         yield from _cpu()
         yield from _memory()
         yield from _disk()
+        yield from _filesystem()
         yield from _network()
 
 

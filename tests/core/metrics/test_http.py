@@ -11,9 +11,14 @@ from fastapi import FastAPI
 from prometheus_client.openmetrics import exposition as openmetrics
 
 from app.core.metrics import catalog
-from app.core.metrics.http import LocalHttpMetrics, SharedHttpMetrics, http_metrics
+from app.core.metrics.http import (
+    LocalHttpMetrics,
+    SharedHttpMetrics,
+    http_metrics,
+    served_routes,
+)
 from app.core.metrics.registry import AppMetrics
-from app.core.request_telemetry import RequestInfo
+from app.core.request_telemetry import METRICS_PATH, RequestInfo
 from tests.support.api import API, build_app, client_for
 from tests.support.metrics import scrape, total, value
 
@@ -95,6 +100,8 @@ def test_local_and_shared_stores_expose_the_same_series() -> None:
     local_metrics, shared_metrics = AppMetrics(), AppMetrics()
     local, shared = http_metrics(local_metrics), SharedHttpMetrics(shared_metrics)
     assert isinstance(local, LocalHttpMetrics)
+    for http in (local, shared):
+        http.expect([("GET", "/a/{id}"), ("POST", "/b"), ("DELETE", "/never")])
     requests = [
         RequestInfo("GET", "/a/{id}", 200, 0.005, "r" * 8),  # exactly on a bound: le="0.005"
         RequestInfo("GET", "/a/{id}", 200, 0.0051, "r" * 8),
@@ -151,3 +158,51 @@ async def test_exemplar_from_end_with_a_trace_id(tmp_path: Path) -> None:
     async with client_for(app) as client:
         text = (await client.get("/metrics", headers={"Accept": OPENMETRICS})).text
     assert f'# {{trace_id="{TRACE_ID}"}} 0.003' in text
+
+
+async def test_every_served_route_has_its_500_series_before_any_request(tmp_path: Path) -> None:
+    """So the first server error of a route is an increase rate() can see, not a new series."""
+    app = await build_app(tmp_path)
+    expected = served_routes(app.routes)
+    assert ("GET", "/health") in expected
+    assert ("POST", f"{API}/swaps/{{swap_id}}/approve") in expected  # in an included router
+    assert ("DELETE", f"{API}/people/{{person_id}}") in expected
+    assert all(route != METRICS_PATH for _, route in expected)
+    assert all(method != "HEAD" for method, _ in expected)  # Starlette's implicit HEAD of GET
+    requests = catalog.HTTP_REQUESTS.name
+    async with client_for(app) as client:
+        fresh = await scrape(client)
+        await client.get("/health")
+        await client.get(f"{API}/people/1")
+        served = await scrape(client)
+    for method, route in expected:
+        assert value(fresh, requests, method=method, route=route, status="500") == 0, route
+    assert {labels["route"] for labels in http_labels(fresh)} == {r for _, r in expected}
+    assert total(fresh, requests) == 0
+    assert not any(name.startswith(catalog.HTTP_REQUEST_DURATION.name) for name, _ in fresh)
+    # Requests land on the very series that were exported: the templates agree.
+    assert value(served, requests, method="GET", route="/health", status="200") == 1
+    assert value(served, requests, method="GET", route="/health", status="500") == 0
+    people = f"{API}/people/{{person_id}}"
+    assert total(served, requests, method="GET", route=people) == 1
+    assert {labels["route"] for labels in http_labels(served)} == {r for _, r in expected}
+
+
+def test_served_routes_fold_methods_and_skip_what_is_never_counted() -> None:
+    app = FastAPI()
+
+    @app.api_route("/odd", methods=["GET", "BREW", "HEAD"])
+    async def odd() -> None: ...
+
+    @app.head("/ping")
+    async def ping() -> None: ...
+
+    @app.get(METRICS_PATH)
+    async def metrics() -> None: ...
+
+    @app.websocket("/ws")
+    async def socket() -> None: ...
+
+    routes = [pair for pair in served_routes(app.routes) if pair[1] in ("/odd", "/ping", "/ws")]
+    assert routes == [("OTHER", "/odd"), ("GET", "/odd"), ("HEAD", "/ping")]
+    assert all(route != METRICS_PATH for _, route in served_routes(app.routes))
