@@ -31,13 +31,9 @@ from typing import Any
 import httpx
 import yaml
 
-from app.auth.models import Role
-from app.auth.schemas import UserCreate
-from app.auth.users import create_user
 from app.core.config import Settings
-from app.db.engine import Database
-from app.db.migrate import upgrade_database
 from tests.support.alerting import alertmanager_config_for_test, prometheus_config_for_test
+from tests.support.database import migrated_with_admin
 from tests.support.fixtures import require_component
 from tests.support.live_app import live_app
 from tests.support.receivers import Received, recording_receiver
@@ -71,7 +67,7 @@ def test_critical_pages_warning_posts_and_both_resolve(tmp_path: Path) -> None:
 
 def deliver_and_resolve(tmp_path: Path, rules_yaml: str) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/alerts.db"
-    asyncio.run(prepare_database(database_url))
+    asyncio.run(migrated_with_admin(database_url, USERNAME, PASSWORD))
     settings = Settings(
         database_url=database_url,
         environment="test",
@@ -148,18 +144,6 @@ def deliver_and_resolve(tmp_path: Path, rules_yaml: str) -> None:
 
 
 # --- causing the conditions -------------------------------------------------------------------
-
-
-async def prepare_database(url: str) -> None:
-    await upgrade_database(url)
-    database = Database(url)
-    try:
-        async with database.session() as session:
-            await create_user(
-                session, UserCreate(username=USERNAME, password=PASSWORD, role=Role.ADMIN)
-            )
-    finally:
-        await database.dispose()
 
 
 def sign_in(url: str) -> str:

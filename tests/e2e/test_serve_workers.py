@@ -36,12 +36,7 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.auth.models import Role
-from app.auth.schemas import UserCreate
-from app.auth.users import create_user
 from app.core.metrics import catalog as c
-from app.db.engine import Database
-from app.db.migrate import upgrade_database
 from tests.support.canaries import (
     CANARIES,
     CANARY_EMAIL,
@@ -50,6 +45,7 @@ from tests.support.canaries import (
     CANARY_PASSWORD,
     SECRET_HEADERS,
 )
+from tests.support.database import migrated_with_admin
 from tests.support.metrics import parse, total
 from tests.support.otlp import OtlpHttpReceiver, otlp_http_receiver
 from tests.support.processes import CLI, live_pids, wait_for
@@ -87,15 +83,7 @@ def leave_stale_file(directory: Path) -> Path:
 
 async def prepare_database(url: str) -> None:
     """Migrate, and add the admin whose password is itself a canary."""
-    await upgrade_database(url)
-    database = Database(url)
-    try:
-        async with database.session() as session:
-            await create_user(
-                session, UserCreate(username=ADMIN, password=CANARY_PASSWORD, role=Role.ADMIN)
-            )
-    finally:
-        await database.dispose()
+    await migrated_with_admin(url, ADMIN, CANARY_PASSWORD)
 
 
 @dataclass
