@@ -15,6 +15,7 @@ from app.cli_support import fail, settings_or_exit, with_database
 from app.compliance.cli import validate
 from app.core.config import Settings, SettingsError
 from app.core.metrics.alerts_cli import alerts
+from app.core.metrics.dashboards_cli import dashboards
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.generation.cli import generate
@@ -203,6 +204,7 @@ cli.command("validate")(validate)
 cli.command("generate")(generate)
 cli.command("create-user")(create_user)
 cli.add_typer(alerts, name="alerts")
+cli.add_typer(dashboards, name="dashboards")
 
 
 def main() -> None:

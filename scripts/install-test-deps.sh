@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real servers the test-suite starts on loopback (see DESIGN.md,
 # "Real components in tests"): Prometheus, Alertmanager, Pushgateway, Redis and
-# PostgreSQL 15, all from Debian's packages.
+# PostgreSQL 15, all from Debian's packages; and Chromium, which opens the
+# dashboard preview headless.
 #
 # Idempotent: installs only what is missing, runs `apt-get update` at most once,
 # and never starts (or leaves running) any service.  Without root it only reports
@@ -18,6 +19,7 @@ COMPONENTS=(
     "prometheus-pushgateway|/usr/bin/prometheus-pushgateway"
     "redis-server|/usr/bin/redis-server"
     "postgresql-15|${PG_BIN_DIR}/initdb"
+    "chromium|/usr/bin/chromium"
 )
 
 missing=()

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     active_users_window_seconds: int = Field(default=300, ge=10, le=86_400)
 
+    # Grafana (docs/observability.md): credentials of `dashboards push`, never a flag value
+    grafana_token: SecretStr | None = None  # a service-account token, sent as Bearer
+    grafana_user: str | None = None  # or basic auth: a user and its password
+    grafana_password: SecretStr | None = None
+
     @property
     def effective_log_level(self) -> str:
         """LOG_LEVEL, else DEBUG in development and INFO everywhere else."""
@@ -243,6 +248,23 @@ class Settings(BaseSettings):
         secret = value.get_secret_value()
         if len(secret) < MIN_JWT_SECRET or len(set(secret)) < 8:
             raise ValueError(f"must be at least {MIN_JWT_SECRET} random characters")
+        return value
+
+    @field_validator("grafana_token")
+    @classmethod
+    def _grafana_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _BEARER.match(value.get_secret_value().strip()):
+            raise ValueError(
+                "must be a Grafana service-account token (glsa_...): "
+                "A-Z a-z 0-9 - . _ ~ + / only, or unset"
+            )
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
+
+    @field_validator("grafana_password")
+    @classmethod
+    def _grafana_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and not info.data.get("grafana_user"):
+            raise ValueError("needs GRAFANA_USER (basic auth is a user and its password)")
         return value
 
     @field_validator("rate_limit_login", "rate_limit_api")
