@@ -92,7 +92,9 @@ def serve(
         host=bind_host,
         port=bind_port,
         reload=reload,
-        proxy_headers=True,
+        # Forwarded headers are trusted by the app itself, from TRUSTED_PROXIES only (never
+        # uvicorn's default of 127.0.0.1 or its FORWARDED_ALLOW_IPS): docs/security.md
+        proxy_headers=False,
         access_log=False,  # the app writes its own access-log line
     )
 

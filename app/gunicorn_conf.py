@@ -15,7 +15,9 @@ multiprocess mode before anything imports it. Here:
   gunicorn" is plain text (``on_starting`` runs after it);
 - ``on_exit``: remove the directory when ``serve`` created it;
 - workers are uvicorn's, without uvicorn's access log (the app writes its own access line), and
-  gunicorn's access log and control socket stay off.
+  gunicorn's access log and control socket stay off;
+- no forwarded header is trusted by gunicorn or uvicorn (``proxy_headers`` off,
+  ``forwarded_allow_ips`` empty): the app applies TRUSTED_PROXIES itself.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Worker(UvicornWorker):
         "loop": "auto",
         "http": "auto",
         "access_log": False,
-        "proxy_headers": True,
+        "proxy_headers": False,  # the app trusts TRUSTED_PROXIES itself (create_app)
         "lifespan": "on",
     }
 
@@ -71,6 +73,9 @@ class JsonLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn ships no typ
 worker_class = "app.gunicorn_conf.Worker"
 logger_class = "app.gunicorn_conf.JsonLogger"
 accesslog = None
+# Neither gunicorn nor its uvicorn workers believe X-Forwarded-* on their own (gunicorn's default
+# is 127.0.0.1,::1, or FORWARDED_ALLOW_IPS): the app does, from TRUSTED_PROXIES only.
+forwarded_allow_ips = ""
 # gunicorn (27 here) opens a control socket at one fixed path ($HOME/.gunicorn/gunicorn.ctl), which
 # two services on one host would fight over; nothing here uses gunicornc.
 control_socket_disable = True

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
 
-from app.services import DatabaseDep
+from app.services import AppServices, Services
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+_abandoned: set[asyncio.Future[Any]] = set()  # probes given up on, finishing their cleanup
 
 
 @router.get("/health")
@@ -20,13 +25,59 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", response_model=None)
-async def ready(database: DatabaseDep) -> JSONResponse:
-    """Ready to take traffic: the database answers a query."""
+async def ready(services: AppServices) -> JSONResponse:
+    """Ready to take traffic: the database answers a query within ``READY_TIMEOUT_SECONDS``
+    (else 503). Redis is reported but never fails the probe: every part using it fails open,
+    so an unreachable Redis is ``"status": "degraded"`` with a 200."""
+    timeout = services.settings.ready_timeout_seconds
+    database, redis = await asyncio.gather(
+        _database_ok(services, timeout), _redis_ok(services.redis, timeout)
+    )
+    checks = {"database": "ok" if database else "unreachable"}
+    if redis is not None:
+        checks["redis"] = "ok" if redis else "unreachable"
+    if not database:
+        return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+    status = "ok" if redis is not False else "degraded"
+    return JSONResponse({"status": status, "checks": checks})
+
+
+async def _database_ok(services: Services, seconds: float) -> bool:
     try:
-        await database.ping()
+        await _within(seconds, services.database.ping())
     except Exception as exc:
         logger.warning("readiness check failed: database unreachable (%s)", type(exc).__name__)
-        return JSONResponse(
-            {"status": "unavailable", "checks": {"database": "unreachable"}}, status_code=503
-        )
-    return JSONResponse({"status": "ok", "checks": {"database": "ok"}})
+        return False
+    return True
+
+
+async def _redis_ok(redis: Redis | None, seconds: float) -> bool | None:
+    """None without Redis; False when it does not answer a PING within ``seconds``."""
+    if redis is None:
+        return None
+    try:
+        await _within(seconds, redis.ping())
+    except Exception as exc:
+        logger.warning("readiness: redis unreachable (%s); running degraded", type(exc).__name__)
+        return False
+    return True
+
+
+async def _within(seconds: float, probe: Awaitable[Any]) -> None:
+    """Run ``probe``; raise ``TimeoutError`` after ``seconds`` without waiting for its cleanup
+    (closing a connection to a frozen server waits out that server's own timeouts)."""
+    task = asyncio.ensure_future(probe)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        task.result()
+        return
+    task.cancel()
+    _abandoned.add(task)
+    task.add_done_callback(_forget)
+    raise TimeoutError(f"no answer within {seconds} s")
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a failure while giving up is expected, not news

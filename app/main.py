@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 
 from app import __version__
 from app.api.errors import install_error_handlers
+from app.api.proxies_and_hosts import install_proxies_and_hosts
+from app.api.validation import install_input_guards
 from app.core.config import Settings, get_settings
 from app.core.logging import AccessLog, configure_logging
 from app.core.metrics.http import http_metrics
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings)  # first: everything built below logs through it
     services = build_services(settings)
     telemetry = Telemetry(access_log=AccessLog())
+    docs = settings.api_docs_enabled
 
     app = SchedulerApp(
         title="Residency Scheduler",
@@ -49,11 +52,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Our own request layer does tracing, metrics and logs in one pass; FastAPI's built-in
         # OpenTelemetry would add a second server span and per-dependency spans.
         telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
+        # API_DOCS (off in production unless set): the schema and both documentation pages
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     app.state.services = services
     app.state.telemetry = telemetry
     install_tracing(settings, telemetry, services.database.engine)
     install_error_handlers(app)
+    install_input_guards(app, settings)  # MAX_BODY_BYTES, MAX_IMPORT_BYTES; safe 422s
+    install_proxies_and_hosts(app, settings)  # TRUSTED_HOSTS, TRUSTED_PROXIES
     for router in ROUTERS:
         app.include_router(router)
     if services.metrics is not None:  # built knowing the routes: each has its 500 series at 0

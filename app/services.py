@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import SecurityAudit
@@ -60,15 +62,19 @@ def build_services(settings: Settings) -> Services:
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
+        connect_timeout=settings.database_connect_timeout,
+        pool_timeout=settings.database_pool_timeout,
+        statement_timeout=settings.database_statement_timeout,
     )
     clock = ClockRef()
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = _redis(settings)
     storage = _limits_storage(settings.redis_url, redis)
     lockout = LockoutPolicy(
         threshold=settings.lockout_threshold,
         base=float(settings.lockout_seconds),
         maximum=float(max(settings.lockout_max_seconds, settings.lockout_seconds)),
     )
+    account_lockout = replace(lockout, threshold=settings.lockout_account_threshold)
     window = float(settings.active_users_window_seconds)
     active_users: ActiveUsers = (
         RedisActiveUsers(redis, window, clock) if redis else MemoryActiveUsers(window, clock)
@@ -85,8 +91,13 @@ def build_services(settings: Settings) -> Services:
             clock=clock,
             tokens=tokens,
             refresh_lifetime=settings.refresh_token_days * 86_400.0,
-            lockout=lockout,
-            ip_failures=RedisFailureStore(redis, lockout) if redis else MemoryFailureStore(lockout),
+            account_lockout=account_lockout,
+            failures=RedisFailureStore(redis, lockout) if redis else MemoryFailureStore(lockout),
+            unknown_account_failures=(
+                RedisFailureStore(redis, account_lockout, prefix="scheduler:lockout:account:")
+                if redis
+                else MemoryFailureStore(account_lockout)
+            ),
             audit=audit,
         ),
         limiter=RateLimiter(
@@ -102,6 +113,20 @@ def build_services(settings: Settings) -> Services:
         generation_jobs=GenerationJobs(database),
         metrics=build_metrics(settings, database, active_users),
         redis=redis,
+    )
+
+
+def _redis(settings: Settings) -> Redis | None:
+    """The one client; short timeouts so a stopped or frozen Redis costs a request at most
+    ``REDIS_TIMEOUT_SECONDS`` per call before the part using it fails open."""
+    if not settings.redis_url:
+        return None
+    timeout = settings.redis_timeout_seconds
+    return Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),  # no retries: an outage fails open at once
     )
 
 

@@ -20,7 +20,7 @@ BAD_CREDENTIALS = "invalid username or password"
 
 
 def client_ip(request: Request) -> str:
-    # Behind a proxy, uvicorn (proxy_headers) has already put the forwarded address here.
+    # The socket peer, or the forwarded address when the peer is in TRUSTED_PROXIES (create_app).
     return request.client.host if request.client else "unknown"
 
 

@@ -44,6 +44,10 @@ def create_user(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise fail(problems) from None
+    try:
+        users.check_password(data.password, data.username)
+    except DomainError as exc:  # before touching the database
+        raise fail(exc.message) from None
 
     async def work(database: Database) -> int:
         async with database.session() as session:

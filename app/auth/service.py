@@ -8,6 +8,7 @@ the HTTP layer answers and publishes them.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -41,21 +42,40 @@ class _Attempt:
     pair: TokenPair | None = None
     reason: FailureReason | None = None
     retry_after: float | None = None
-    account_locked: int | None = None  # user id whose lock this failure started
-    count_for_ip: bool = True
+    user_id: int | None = None  # the account tried, when it exists
+    account_locked: bool = False  # this failure started the account's overall lock
+    counted: bool = True  # a password was checked and was wrong (or the user is unknown)
+
+
+def _account_key(username: str) -> str:
+    """A fixed-length store key part for a username (and no usernames in Redis)."""
+    return hashlib.sha256(username.encode()).hexdigest()[:32]
+
+
+def _wait(until: float, now: float) -> float:
+    """Seconds until a lock ends, counted to the whole second as the account row stores it,
+    so every kind of lock (known or unknown username) gives the same ``Retry-After``."""
+    return math.ceil(until) - now
 
 
 @dataclass(frozen=True)
 class SignIn:
     """What sign-in, refresh and sign-out need: the clock, the token issuer, the lockout
-    policy and per-IP failure counts, and the security audit."""
+    policies and failure counts, and the security audit.
+
+    Failures are counted per (account, source IP) and per source IP in ``failures`` (each
+    locks at ``LOCKOUT_THRESHOLD``), and per account across every address at the higher
+    ``account_lockout`` ceiling (``LOCKOUT_ACCOUNT_THRESHOLD``): in the ``users`` row for a
+    real account, in ``unknown_account_failures`` for a username that does not exist, so
+    both get the same answers."""
 
     database: Database
     clock: Clock
     tokens: AccessTokens
     refresh_lifetime: float
-    lockout: LockoutPolicy
-    ip_failures: FailureStore
+    account_lockout: LockoutPolicy
+    failures: FailureStore
+    unknown_account_failures: FailureStore
     audit: SecurityAudit
 
     async def _tokens(self, session: AsyncSession, user: User, family: str | None) -> TokenPair:
@@ -75,22 +95,23 @@ class SignIn:
         now = self.clock()
         user = await session.scalar(select(User).where(User.username == username).with_for_update())
         if user is None:
-            await burn_verification(password)
-            return _Attempt(reason="unknown_user")
+            return await self._unknown_user(session, username, password, now)
         if user.locked_until is not None and from_utc_naive(user.locked_until) > now:
             wait = from_utc_naive(user.locked_until) - now
-            return _Attempt(reason="locked", retry_after=wait, count_for_ip=False)
+            return _Attempt(reason="locked", retry_after=wait, counted=False)
         if not await verify_password(user.password_hash, password):
             user.failed_logins += 1
-            seconds = self.lockout.lock_seconds(user.failed_logins)
+            seconds = self.account_lockout.lock_seconds(user.failed_logins)
             if seconds is not None:  # whole seconds: exact in the column and in Retry-After
                 user.locked_until = as_utc_naive(math.ceil(now + seconds))
             await record_audit(
                 session, action="login_failed", resource_type="user", resource_id=user.id
             )
-            return _Attempt(reason="bad_password", account_locked=user.id if seconds else None)
+            return _Attempt(
+                reason="bad_password", user_id=user.id, account_locked=seconds is not None
+            )
         if not user.active:
-            return _Attempt(reason="inactive", count_for_ip=False)
+            return _Attempt(reason="inactive", counted=False)
         user.failed_logins, user.locked_until = 0, None
         if needs_rehash(user.password_hash):
             user.password_hash = await hash_password(password)
@@ -102,30 +123,49 @@ class SignIn:
             resource_id=user.id,
             actor_user_id=user.id,
         )
-        return _Attempt(pair=await self._tokens(session, user, None))
+        return _Attempt(pair=await self._tokens(session, user, None), user_id=user.id)
+
+    async def _unknown_user(
+        self, session: AsyncSession, username: str, password: str, now: float
+    ) -> _Attempt:
+        """What a real account would answer, step for step: its overall lock, a password
+        verification's time, a failure counted toward the ceiling, an audit row."""
+        key = f"user:{_account_key(username)}"
+        until = await self.unknown_account_failures.locked_until(key, now)
+        if until is not None:
+            return _Attempt(reason="locked", retry_after=_wait(until, now), counted=False)
+        await burn_verification(password)
+        outcome = await self.unknown_account_failures.fail(key, now)
+        await record_audit(session, action="login_failed", resource_type="user")
+        return _Attempt(reason="unknown_user", account_locked=outcome.locked_until is not None)
 
     async def login(self, username: str, password: str, ip: str) -> TokenPair:
         """Tokens for a correct password; :class:`SignInRefused` otherwise. The caller has
         already applied the per-IP rate limit."""
-        ip_key = f"ip:{ip}"
-        ip_locked = await self.ip_failures.locked_until(ip_key, self.clock())
-        if ip_locked is not None:
-            raise SignInRefused("locked", ip_locked - self.clock())
+        now = self.clock()
+        ip_key, pair_key = f"ip:{ip}", f"pair:{ip}:{_account_key(username)}"
+        for key in (ip_key, pair_key):
+            until = await self.failures.locked_until(key, now)
+            if until is not None:
+                raise SignInRefused("locked", _wait(until, now))
         async with self.database.session() as session:
             attempt = await self._attempt(session, username, password)
         if attempt.pair is not None:
+            await self.failures.reset(pair_key)
             publish(UserAction(action="login"))
             return attempt.pair
         assert attempt.reason is not None
-        if attempt.account_locked is not None:
-            await self.audit.suspicious(
-                "brute_force",
-                actor_user_id=None,
-                resource_type="user",
-                resource_id=attempt.account_locked,
-            )
-        if attempt.count_for_ip:
-            outcome = await self.ip_failures.fail(ip_key, self.clock())
+        if attempt.counted:
+            now = self.clock()
+            pair = await self.failures.fail(pair_key, now)
+            if attempt.account_locked or pair.locked_until is not None:
+                await self.audit.suspicious(
+                    "brute_force",
+                    actor_user_id=None,
+                    resource_type="user",
+                    resource_id=attempt.user_id,
+                )
+            outcome = await self.failures.fail(ip_key, now)
             if outcome.locked_until is not None:
                 await self.audit.suspicious("brute_force", actor_user_id=None, resource_type="ip")
         raise SignInRefused(attempt.reason, attempt.retry_after)

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import refresh as refresh_tokens
 from app.auth.models import Role, User
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_password, password_problem
 from app.auth.schemas import UserCreate, UserUpdate
 from app.db.queries import PageParams, fetch_page, get_or_404, insert_row
 from app.errors import ConflictError, InvalidInputError
@@ -31,7 +31,15 @@ async def _check_link(session: AsyncSession, role: Role, person_id: int | None) 
         raise InvalidInputError(f"person_id: person {person_id} is not a {expected.value}")
 
 
+def check_password(password: str, username: str) -> None:
+    """422 naming the rule a new password breaks (docs/security.md); never echoes it."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidInputError(problem)
+
+
 async def create_user(session: AsyncSession, data: UserCreate) -> User:
+    check_password(data.password, data.username)
     await _check_link(session, data.role, data.person_id)
     if await session.scalar(select(User.id).where(User.username == data.username)):
         raise ConflictError(f"username {data.username!r} is taken")
@@ -60,6 +68,8 @@ async def update_user(session: AsyncSession, user_id: int, data: UserUpdate) -> 
     the user's sign-ins (refresh tokens revoked; access tokens lapse within minutes)."""
     user = await get_user(session, user_id)
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("password") is not None:
+        check_password(changes["password"], user.username)
     role = changes.get("role") or user.role
     person_id = changes.get("person_id", user.person_id)
     await _check_link(session, role, person_id)

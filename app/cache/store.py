@@ -13,7 +13,9 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.events import publish
 from app.security.clock import Clock, system_clock
+from app.security.events import RedisUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class RedisCacheStore:
             value = await self.redis.get(self.prefix + key)
         except (RedisError, OSError):
             logger.warning("cache: redis unavailable; computing instead")
+            publish(RedisUnavailable("cache"))
             return None
         return value if isinstance(value, bytes) else None
 
@@ -70,3 +73,4 @@ class RedisCacheStore:
             await self.redis.set(self.prefix + key, value, ex=max(1, int(ttl)))
         except (RedisError, OSError):
             logger.warning("cache: redis unavailable; value not stored")
+            publish(RedisUnavailable("cache"))

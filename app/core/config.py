@@ -6,6 +6,7 @@ with a message naming the variable and what it accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from typing import Literal
@@ -20,6 +21,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/residency.db"
 MIN_JWT_SECRET = 32
 MIN_METRICS_TOKEN = 16
 _BEARER = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 b64token: travels in a header as is
+# A host name or IPv4 address, or a bracketed IPv6 literal: what a Host header carries, no port
+_HOST_PATTERN = re.compile(r"^([a-z0-9-]+(\.[a-z0-9-]+)*\.?|\[[0-9a-f:.]+\])$")
 _STRIPPED = frozenset({"otel_service_name", "jaeger_endpoint", "otel_exporter_otlp_endpoint"})
 
 Sampler = Literal[
@@ -63,7 +66,13 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Faults (docs/configuration.md): every wait on the database or Redis is bounded
+    database_connect_timeout: float = Field(default=5.0, gt=0, le=300)  # seconds
+    database_pool_timeout: float = Field(default=10.0, gt=0, le=300)  # wait for a free connection
+    database_statement_timeout: float = Field(default=30.0, gt=0, le=86_400)  # PostgreSQL
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=60)  # /ready's own bound
     redis_url: str | None = None
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=60)  # connect and each call
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     service_name: str = Field(default="residency-scheduler", min_length=1, max_length=64)
@@ -110,12 +119,22 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=7, ge=1, le=90)
     rate_limit_login: str = "5/minute"  # per client IP
     rate_limit_api: str = "200/minute"  # per signed-in user
-    lockout_threshold: int = Field(default=5, ge=1, le=100)  # failures before a lock
+    lockout_threshold: int = Field(default=5, ge=1, le=100)  # per (account, IP), and per IP
+    lockout_account_threshold: int = Field(default=50, ge=1, le=10_000)  # per account, any IP
     lockout_seconds: int = Field(default=60, ge=1, le=86_400)  # first lock; doubles
     lockout_max_seconds: int = Field(default=3600, ge=1, le=604_800)
     suspicious_exports_per_hour: int = Field(default=20, ge=1, le=100_000)
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86_400)
     active_users_window_seconds: int = Field(default=300, ge=10, le=86_400)
+
+    # Who may say who the client is, which Host names are served, the API docs (docs/security.md)
+    trusted_proxies: str = ""  # IPs/CIDRs whose X-Forwarded-For/-Proto count; empty: nobody's
+    trusted_hosts: str | None = Field(default=None, validate_default=True)  # None: "*"
+    api_docs: bool | None = None  # None: on except in production
+
+    # Request bodies (docs/configuration.md): larger ones get 413 before they are parsed
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    max_import_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)  # import, validate
 
     # Grafana (docs/observability.md): credentials of `dashboards push`, never a flag value
     grafana_token: SecretStr | None = None  # a service-account token, sent as Bearer
@@ -128,6 +147,21 @@ class Settings(BaseSettings):
         if self.log_level is not None:
             return self.log_level
         return "DEBUG" if self.environment == "development" else "INFO"
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """TRUSTED_PROXIES as a list of addresses and networks (empty: trust no proxy)."""
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
+
+    @property
+    def trusted_host_list(self) -> list[str]:
+        """TRUSTED_HOSTS as a list of host patterns; ``["*"]`` (any) when unset."""
+        return (self.trusted_hosts or "*").split(",")
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """API_DOCS, else on everywhere except ``ENVIRONMENT=production``."""
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def otlp_protocol(self) -> OtlpProtocol | None:
@@ -266,6 +300,45 @@ class Settings(BaseSettings):
         if value is not None and not info.data.get("grafana_user"):
             raise ValueError("needs GRAFANA_USER (basic auth is a user and its password)")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        entries = []
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                network = ipaddress.ip_network(entry, strict=True)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR network: give a comma-separated "
+                    "list like 10.0.0.5,192.168.0.0/16 (empty: trust no forwarded headers)"
+                ) from None
+            single = network.num_addresses == 1 and "/" not in entry
+            entries.append(str(network.network_address) if single else str(network))
+        return ",".join(entries)
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _trusted_hosts(cls, value: str | None, info: ValidationInfo) -> str | None:
+        entries = [part.strip().lower() for part in (value or "").split(",") if part.strip()]
+        if not entries:
+            if info.data.get("environment") == "production":
+                raise ValueError(
+                    "required when ENVIRONMENT=production: the host names clients use, "
+                    "comma-separated (e.g. scheduler.example.org), or * to accept any"
+                )
+            return None
+        for entry in entries:
+            wildcard = entry.removeprefix("*.") if entry != "*" else "x"
+            if not _HOST_PATTERN.match(wildcard):
+                raise ValueError(
+                    f"{entry!r} is not a host name: give names without scheme or port, "
+                    "comma-separated (e.g. scheduler.example.org,*.example.org,10.0.0.5), "
+                    "or * to accept any"
+                )
+        return ",".join(entries)
 
     @field_validator("rate_limit_login", "rate_limit_api")
     @classmethod

@@ -35,23 +35,59 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def build_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def build_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    connect_timeout: float = 5.0,
+    pool_timeout: float = 10.0,
+    statement_timeout: float = 30.0,
+) -> AsyncEngine:
+    """Every wait is bounded: opening a connection (``connect_timeout``), waiting for a free
+    one (``pool_timeout``) and, on PostgreSQL, each statement (``statement_timeout``: the
+    server cancels it; the client gives up a second later if the server itself is stuck)."""
     if is_sqlite(url):
         ensure_sqlite_directory(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_timeout=pool_timeout)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
         return engine
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_timeout=pool_timeout,
+        connect_args={
+            "timeout": connect_timeout,  # asyncpg: establishing the connection
+            "command_timeout": statement_timeout + 1.0,  # asyncpg: a query, client side
+            "server_settings": {"statement_timeout": str(max(1, round(statement_timeout * 1000)))},
+        },
     )
 
 
 class Database:
     """Owns the engine; hands out sessions that commit on success and roll back on error."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        connect_timeout: float = 5.0,
+        pool_timeout: float = 10.0,
+        statement_timeout: float = 30.0,
+    ) -> None:
         self.url = url
-        self.engine = build_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = build_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+            statement_timeout=statement_timeout,
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

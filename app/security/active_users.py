@@ -14,7 +14,9 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.events import publish
 from app.security.clock import Clock, system_clock
+from app.security.events import RedisUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class RedisActiveUsers:
         except (RedisError, OSError):
             # Counting users is telemetry: a Redis outage must not fail the request.
             logger.warning("active users: redis unavailable")
+            publish(RedisUnavailable("active_users"))
             del self._written[user_id]
 
     async def count(self) -> int:

@@ -12,6 +12,9 @@ import logging
 from limits.aio.storage import Storage
 from limits.errors import StorageError
 
+from app.events import publish
+from app.security.events import RedisUnavailable
+
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600
@@ -30,5 +33,6 @@ class ExportMonitor:
             count = await self.storage.incr(f"exports/{user_id}", WINDOW_SECONDS)
         except (StorageError, ConnectionError, OSError):
             logger.warning("export monitor: storage unavailable")
+            publish(RedisUnavailable("exports"))
             return False
         return count == self.threshold + 1

@@ -1,17 +1,26 @@
-"""Lockout after repeated sign-in failures: the policy, and the per-IP failure store.
+"""Lockout after repeated sign-in failures: the policy, and the failure store.
 
-After ``threshold`` failures the account (kept in the ``users`` row) or the source IP (kept
-here: in process, or in Redis so every replica sees it) is locked for ``base`` seconds; each
-further failure doubles the lock, up to ``maximum``. A success resets an account; an IP's
-count is forgotten ``maximum`` seconds after its last failure.
+After ``threshold`` failures a key is locked for ``base`` seconds; each further failure
+doubles the lock, up to ``maximum``. Sign-in (``app.auth.service``) keys the store by source
+IP, by (account, source IP), and by unknown username for the per-account ceiling; a known
+account's overall count is kept in its ``users`` row. The store lives in process, or in Redis
+so every replica sees it. A key's count is forgotten ``maximum`` seconds after its last
+failure (or its lock's end), or at once by :meth:`FailureStore.reset` (a successful sign-in).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.events import publish
+from app.security.events import RedisUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,9 @@ class FailureStore(Protocol):
     async def fail(self, key: str, now: float) -> FailureOutcome:
         """Count a failure for ``key`` and lock it when the policy says so."""
 
+    async def reset(self, key: str) -> None:
+        """Forget ``key``'s failures and lock."""
+
 
 class MemoryFailureStore:
     def __init__(self, policy: LockoutPolicy, max_keys: int = 100_000) -> None:
@@ -66,6 +78,9 @@ class MemoryFailureStore:
         self._state[key] = (failures, now, until)
         return FailureOutcome(failures, until if seconds is not None else None)
 
+    async def reset(self, key: str) -> None:
+        self._state.pop(key, None)
+
     def _forget_oldest(self, now: float) -> None:
         # Bounded memory under an address-spraying attack: drop idle entries first.
         idle = [k for k, (_, last, until) in self._state.items() if until <= now]
@@ -87,11 +102,28 @@ class RedisFailureStore:
         self.prefix = prefix
 
     async def locked_until(self, key: str, now: float) -> float | None:
-        value = await self.redis.hget(self.prefix + key, "locked_until")
+        try:
+            value = await self.redis.hget(self.prefix + key, "locked_until")
+        except (RedisError, OSError):
+            _unavailable()  # fail open: the account lockout (in the database) still applies
+            return None
         until = float(value) if value is not None else 0.0
         return until if until > now else None
 
     async def fail(self, key: str, now: float) -> FailureOutcome:
+        try:
+            return await self._fail(key, now)
+        except (RedisError, OSError):
+            _unavailable()  # fail open: this failure is not counted against the IP
+            return FailureOutcome(0, None)
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self.redis.delete(self.prefix + key)
+        except (RedisError, OSError):
+            _unavailable()  # fail open: the count lapses on its own after ``maximum``
+
+    async def _fail(self, key: str, now: float) -> FailureOutcome:
         name = self.prefix + key
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(name, "failures", 1)
@@ -104,3 +136,8 @@ class RedisFailureStore:
         await self.redis.hset(name, "locked_until", repr(until))
         await self.redis.expire(name, int(seconds + self.policy.maximum) + 1)
         return FailureOutcome(int(failures), until)
+
+
+def _unavailable() -> None:
+    logger.warning("lockout: redis unavailable; per-IP lockout skipped")
+    publish(RedisUnavailable("lockout"))

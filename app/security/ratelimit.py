@@ -19,6 +19,7 @@ from limits.errors import StorageError
 
 from app.auth.events import RateLimitExceeded, RateLimitScope
 from app.events import publish
+from app.security.events import RedisUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class RateLimiter:
             except (StorageError, ConnectionError, OSError):
                 # A Redis outage must not lock everybody out: fail open, and say so.
                 logger.warning("rate limit storage unavailable; request allowed")
+                publish(RedisUnavailable("limiter"))
                 return
             publish(RateLimitExceeded(scope=scope))
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))

@@ -138,3 +138,62 @@ def test_create_user_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
             await app.state.services.database.dispose()
 
     assert asyncio.run(sign_in()) == 200
+
+
+WEAK_PASSWORDS = [
+    (" " * 12, "only whitespace"),
+    ("password1234", "too common"),
+    ("P@ssw0rd2024!", "too common"),
+    ("Summer2024!!!", "too common"),
+    ("111111111111", "repeated or sequential"),
+    ("1234567890123", "repeated or sequential"),
+]
+
+
+@pytest.mark.parametrize(("password", "rule"), WEAK_PASSWORDS)
+async def test_weak_passwords_are_refused_naming_the_rule(
+    client: httpx.AsyncClient, password: str, rule: str
+) -> None:
+    body = {"username": "fac", "password": password, "role": "faculty"}
+    response = await client.post(f"{API}/users", json=body)
+    assert response.status_code == 422 and rule in response.text
+    assert password.strip() == "" or password not in response.text
+
+
+@pytest.mark.parametrize("password", ["fac-member-2024", "FAC-MEMBER-2024", "x fac-member x"])
+async def test_a_password_must_not_contain_the_username(
+    client: httpx.AsyncClient, password: str
+) -> None:
+    body = {"username": "fac-member", "password": password, "role": "faculty"}
+    response = await client.post(f"{API}/users", json=body)
+    assert response.status_code == 422 and "username" in response.text
+    assert password not in response.text
+    same = {"username": "samesame1234", "password": "samesame1234", "role": "faculty"}
+    refused = await client.post(f"{API}/users", json=same)
+    assert refused.status_code == 422 and "username" in refused.text
+    other = {"username": "fac-member", "password": "member of the faculty", "role": "faculty"}
+    assert (await client.post(f"{API}/users", json=other)).status_code == 201
+
+
+async def test_password_changes_meet_the_policy(client: httpx.AsyncClient) -> None:
+    body = {"username": "fac", "password": PASSWORD, "role": "faculty"}
+    user_id = (await client.post(f"{API}/users", json=body)).json()["id"]
+    for password, rule in [*WEAK_PASSWORDS, ("fac-and-more-words", "username")]:
+        response = await client.patch(f"{API}/users/{user_id}", json={"password": password})
+        assert response.status_code == 422 and rule in response.text
+    ok = await client.patch(f"{API}/users/{user_id}", json={"password": "a 2nd long passphrase"})
+    assert ok.status_code == 200
+
+
+def test_create_user_command_refuses_weak_passwords(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    runner = CliRunner()
+    cases = [*WEAK_PASSWORDS, ("rootroot-1234", "username")]
+    for password, rule in cases:
+        result = runner.invoke(
+            cli, ["create-user", "rootroot", "--role", "admin", "--password-stdin"], input=password
+        )
+        assert result.exit_code == 2 and rule in result.output, result.output
+        assert password.strip() == "" or password not in result.output

@@ -26,6 +26,7 @@ def test_production_requires_jwt_secret(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(SettingsError, match="JWT_SECRET"):
         load_settings()
     monkeypatch.setenv("JWT_SECRET", STRONG)
+    monkeypatch.setenv("TRUSTED_HOSTS", "scheduler.example.org")  # production needs it too
     assert load_settings().jwt_secret is not None
 
 

@@ -31,6 +31,7 @@ from app.core.metrics.vocabulary import (
     ValidationResult,
 )
 from app.core.request_telemetry import METHODS, OTHER_METHOD, UNMATCHED_ROUTE
+from app.security.events import RedisPart
 from app.swaps.events import TRANSITIONS as SWAP_STATE_CHANGES
 from app.swaps.events import SwapState
 
@@ -69,6 +70,7 @@ RESOURCE_TYPE = Label("resource_type", (*get_args(ResourceType), OTHER))
 ACCESS_ACTION = Label("action", (*get_args(AccessAction), OTHER))
 CACHE = Label("cache", (*get_args(CacheName), OTHER))
 CACHE_RESULT = Label("result", get_args(CacheResult))
+REDIS_PART = Label("part", get_args(RedisPart), "the part that went on without Redis")
 REFRESH_HOOK = Label("hook", get_args(RefreshHook))
 PUSH_RESULT = Label("result", get_args(PushResult))
 SPAN_EXPORTER = Label("exporter", get_args(SpanExporterName))
@@ -276,13 +278,21 @@ DB_POOL_TIMEOUTS = MetricSpec(
     "residency_db_pool_checkout_timeouts_total", "counter",
     "Checkouts that gave up because no connection became free within the pool's timeout.",
     "application", ("Database connections",),
-    notes="SQLAlchemy's pool `TimeoutError` (\"QueuePool limit ... reached\"): the request fails, "
-    "usually with a 500.",
+    notes="SQLAlchemy's pool `TimeoutError` (\"QueuePool limit ... reached\") after "
+    "`DATABASE_POOL_TIMEOUT`: the request answers 503 with `Retry-After`.",
 )  # fmt: skip
 CACHE_LOOKUPS = MetricSpec(
     "residency_cache_lookups_total", "counter", "Cache lookups by cache and result (hit, miss).",
     "application", ("Cache hit rate",), labels=(CACHE, CACHE_RESULT),
     initial=every_combination(_without_other(CACHE), CACHE_RESULT),
+)  # fmt: skip
+REDIS_ERRORS = MetricSpec(
+    "residency_redis_errors_total", "counter",
+    "Redis calls that failed or timed out, by the part that then went on without Redis (fail "
+    "open: no rate limit, no per-IP lockout, a cache miss, an uncounted user or export).",
+    "application", labels=(REDIS_PART,), initial=every_combination(REDIS_PART),
+    notes="Each part fails open, so a Redis outage shows here (and in `/ready` as "
+    "`checks.redis: unreachable`), not as errors. Calls are bounded by `REDIS_TIMEOUT_SECONDS`.",
 )  # fmt: skip
 
 # --- business --------------------------------------------------------------------------------

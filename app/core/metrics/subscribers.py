@@ -25,6 +25,7 @@ from app.core.metrics import catalog
 from app.core.metrics.registry import AppMetrics
 from app.core.metrics.spec import Label
 from app.core.metrics.vocabulary import OTHER
+from app.security.events import RedisUnavailable
 from app.swaps.events import SwapTransitioned
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class MetricsSink:
         self._suspicious = m.counter(catalog.SUSPICIOUS_ACTIVITY)
         self._data_access = m.counter(catalog.DATA_ACCESS)
         self._cache = m.counter(catalog.CACHE_LOOKUPS)
+        self._redis_errors = m.counter(catalog.REDIS_ERRORS)
         self.handlers: dict[type, Callable[[Any], None]] = {
             ScheduleValidated: self.schedule_validated,
             ScheduleGenerated: self.schedule_generated,
@@ -68,6 +70,7 @@ class MetricsSink:
             SuspiciousActivity: self.suspicious_activity,
             DataAccessed: self.data_accessed,
             CacheLookup: self.cache_lookup,
+            RedisUnavailable: self.redis_unavailable,
         }
 
     def schedule_validated(self, event: ScheduleValidated) -> None:
@@ -125,3 +128,6 @@ class MetricsSink:
     def cache_lookup(self, event: CacheLookup) -> None:
         result = "hit" if event.hit else "miss"
         self._cache.labels(bounded(event.cache, catalog.CACHE), result).inc()
+
+    def redis_unavailable(self, event: RedisUnavailable) -> None:
+        self._redis_errors.labels(bounded(event.part, catalog.REDIS_PART)).inc()
