@@ -187,6 +187,7 @@ get_cache = _provider("cache")
 get_exports = _provider("exports")
 get_audit = _provider("audit")
 get_generation_jobs = _provider("generation_jobs")
+get_clock = _provider("clock")
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
@@ -208,3 +209,4 @@ CacheDep = Annotated[ReadCache, Depends(get_cache)]
 ExportsDep = Annotated[ExportMonitor, Depends(get_exports)]
 AuditDep = Annotated[SecurityAudit, Depends(get_audit)]
 GenerationJobsDep = Annotated[GenerationJobs, Depends(get_generation_jobs)]
+ClockDep = Annotated[ClockRef, Depends(get_clock)]

@@ -17,7 +17,7 @@ from app.api.pagination import Page, Pagination, page_of
 from app.api.params import ensure_ordered
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventRead
-from app.audit.service import audit_access
+from app.audit.service import Filters, audit_access
 from app.auth.dependencies import Admin, Principal
 from app.auth.events import AccessAction, ResourceType
 from app.db.queries import fetch_page
@@ -32,14 +32,20 @@ async def audit_read(
     resource_type: ResourceType,
     action: AccessAction,
     resource_id: int | None = None,
+    *,
+    filters: Filters | None = None,
 ) -> None:
-    """``principal`` read (or listed) personal data: audited in the request's transaction."""
+    """``principal`` read (or listed) personal data: audited in the request's transaction.
+
+    A read names its ``resource_id``; a list passes its ``filters`` (``{"person_id": 2}``).
+    """
     await audit_access(
         session,
         actor_user_id=principal.user_id,
         resource_type=resource_type,
         action=action,
         resource_id=resource_id,
+        filters=filters,
     )
 
 
@@ -59,7 +65,9 @@ async def list_audit_events(
     action: Annotated[str | None, Query(max_length=32)] = None,
     resource_type: Annotated[str | None, Query(max_length=32)] = None,
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
+    filters: Annotated[str | None, Query(max_length=128, description="e.g. person_id=2")] = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
+    client_request_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(description="UTC, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="UTC, exclusive")] = None,
 ) -> Page[AuditEventRead]:
@@ -77,7 +85,9 @@ async def list_audit_events(
         (AuditEvent.action, action),
         (AuditEvent.resource_type, resource_type),
         (AuditEvent.resource_id, resource_id),
+        (AuditEvent.filters, filters),
         (AuditEvent.request_id, request_id),
+        (AuditEvent.client_request_id, client_request_id),
     )
     await audit_read(session, admin, "audit_log", "list")
     return page_of(AuditEventRead, items, total, page)

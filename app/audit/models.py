@@ -20,4 +20,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     resource_type: Mapped[str] = mapped_column(String(32), nullable=False)
     resource_id: Mapped[str | None] = mapped_column(String(64))
+    # A list read's filters (``person_id=2``); resource_id stays empty for lists.
+    filters: Mapped[str | None] = mapped_column(String(128))
+    # The server-generated id of the request (unique) and the client's X-Request-ID, if valid.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    client_request_id: Mapped[str | None] = mapped_column(String(64))

@@ -10,6 +10,7 @@ the first.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,11 +23,24 @@ from app.auth.events import (
     SuspiciousActivity,
     SuspiciousKind,
 )
-from app.core.context import current_request_id
+from app.core.context import current_client_request_id, current_request_id
 from app.db.engine import Database
 from app.events import publish
 
 logger = logging.getLogger(__name__)
+
+Filters = Mapping[str, int | str | None]
+"""A list read's filters by name (ids and enumerated values only); ``None`` values are unset."""
+MAX_FILTERS_LENGTH = 128
+
+
+def format_filters(filters: Filters | None) -> str | None:
+    """``{"person_id": 2}`` -> ``"person_id=2"`` (sorted, ``&``-joined, unset ones left out);
+    ``None`` when no filter is set."""
+    if not filters:
+        return None
+    text = "&".join(f"{k}={v}" for k, v in sorted(filters.items()) if v is not None)
+    return text[:MAX_FILTERS_LENGTH] or None
 
 
 async def record_audit(
@@ -37,14 +51,21 @@ async def record_audit(
     resource_id: str | int | None = None,
     actor_user_id: int | None = None,
     request_id: str | None = None,
+    filters: Filters | None = None,
+    client_request_id: str | None = None,
 ) -> AuditEvent:
-    """Add one event to ``session``; the request id defaults to the current request's."""
+    """Add one event to ``session``; the request ids default to the current request's (the
+    server-generated one, and the client's ``X-Request-ID`` if it sent a valid one)."""
     event = AuditEvent(
         action=action,
         resource_type=resource_type,
         resource_id=None if resource_id is None else str(resource_id),
+        filters=format_filters(filters),
         actor_user_id=actor_user_id,
         request_id=request_id if request_id is not None else current_request_id(),
+        client_request_id=(
+            client_request_id if client_request_id is not None else current_client_request_id()
+        ),
     )
     session.add(event)
     await session.flush()
@@ -58,14 +79,24 @@ async def audit_access(
     resource_type: ResourceType,
     action: AccessAction,
     resource_id: int | None = None,
+    filters: Filters | None = None,
 ) -> None:
-    """A read or export of personal data: audited with the request, and announced."""
+    """A read or export of personal data: audited with the request, and announced.
+
+    A ``list`` names no single resource: its filters go to ``filters``. For callers that still
+    pass the person a list was filtered by as ``resource_id`` (the swaps list), a ``list`` with
+    a ``resource_id`` is recorded as the filter ``person_id=<id>`` and ``resource_id`` empty.
+    """
+    if action == "list" and resource_id is not None:
+        filters = {"person_id": resource_id, **(filters or {})}
+        resource_id = None
     await record_audit(
         session,
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,
         actor_user_id=actor_user_id,
+        filters=filters,
     )
     publish(DataAccessed(resource_type=resource_type, action=action))
 

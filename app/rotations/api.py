@@ -61,5 +61,5 @@ async def list_assignments(
     items, total = await service.list_assignments(
         session, page, block_id=block_id, person_id=person_id
     )
-    await audit_read(session, principal, "schedule", "list", person_id)
+    await audit_read(session, principal, "schedule", "list", filters={"person_id": person_id})
     return page_of(AssignmentRead, items, total, page)

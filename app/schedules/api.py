@@ -81,7 +81,7 @@ async def list_shifts(
         limit=page.limit,
         offset=page.offset,
     )
-    await audit_read(session, principal, "schedule", "list", person_id)
+    await audit_read(session, principal, "schedule", "list", filters={"person_id": person_id})
     return JSONResponse(shifts)
 
 
@@ -151,7 +151,7 @@ async def list_leave(
     items, total = await leave_service.list_leave(
         session, page, start=start, end=end, person_id=person_id
     )
-    await audit_read(session, principal, "leave", "list", person_id)
+    await audit_read(session, principal, "leave", "list", filters={"person_id": person_id})
     return page_of(LeaveRead, items, total, page)
 
 

@@ -1,10 +1,16 @@
-"""Shifts: one resident, one interval, never overlapping another shift of theirs."""
+"""Shifts: one resident, one interval, never overlapping another shift of theirs.
+
+A shift named by a swap request (offered or asked for, in any state) is never deleted, by hand
+or by a re-import of its period: that would silently delete the swap and its history (the
+foreign key cascades). Such a delete is refused with 409 (:func:`ensure_no_swaps`); the swap is
+cancelled or rejected first, and the shift kept or edited instead.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.params import ensure_ordered
@@ -15,6 +21,7 @@ from app.schedules.calendar import day_range
 from app.schedules.file_format import ShiftKind
 from app.schedules.models import Shift
 from app.schedules.schemas import ShiftCreate, ShiftUpdate
+from app.swaps.models import SwapRequest
 
 
 async def lock_resident(session: AsyncSession, person_id: int) -> Person:
@@ -25,6 +32,33 @@ async def lock_resident(session: AsyncSession, person_id: int) -> Person:
     if person.kind != PersonKind.RESIDENT:
         raise InvalidInputError(f"person_id: person {person_id} is not a resident")
     return person
+
+
+async def ensure_no_swaps(session: AsyncSession, shifts: ColumnElement[bool], what: str) -> None:
+    """Refuse (409) to delete the shifts matching ``shifts`` if any swap request names one."""
+    affected = select(Shift.id).where(shifts)
+    rows = (
+        await session.execute(
+            select(SwapRequest.state, func.count())
+            .where(
+                or_(
+                    SwapRequest.shift_id.in_(affected),
+                    SwapRequest.counterpart_shift_id.in_(affected),
+                )
+            )
+            .group_by(SwapRequest.state)
+            .order_by(SwapRequest.state)
+        )
+    ).all()
+    if rows:
+        total = sum(count for _, count in rows)
+        states = ", ".join(f"{count} {state.value}" for state, count in rows)
+        raise ConflictError(
+            f"{what} would delete shifts named by {total} swap request(s) ({states}); "
+            "swap history is kept, so shifts with swaps are never deleted: cancel or reject "
+            "open swaps, and edit those shifts instead of replacing them",
+            swap_requests=total,
+        )
 
 
 async def _claim(
@@ -85,7 +119,9 @@ async def update_shift(session: AsyncSession, shift_id: int, data: ShiftUpdate) 
 
 
 async def delete_shift(session: AsyncSession, shift_id: int) -> None:
-    await db.delete_row(session, await get_shift(session, shift_id))
+    shift = await get_shift(session, shift_id)
+    await ensure_no_swaps(session, Shift.id == shift.id, f"deleting shift {shift.id}")
+    await db.delete_row(session, shift)
 
 
 async def list_shifts(

@@ -2,6 +2,11 @@
 
 An import is a single transaction: the file is fully checked before the first write, and any
 failure afterwards rolls everything back, so a bad file changes nothing.
+
+Imports serialize: on PostgreSQL each takes a transaction-scoped advisory lock
+(:data:`IMPORT_LOCK_KEY`) before reading anything, so a second import started meanwhile (a
+client retrying after a timeout) waits for the first to commit and then replaces its shifts;
+the period ends holding exactly one file. SQLite allows one writer at a time already.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime, time
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ConflictError, InvalidInputError, NotFoundError
@@ -24,7 +29,19 @@ from app.schedules.file_format import (
 )
 from app.schedules.models import Leave, Shift
 from app.schedules.schemas import ImportSummary
+from app.schedules.shifts import ensure_no_swaps
 from app.schedules.years import active_year, ensure_year
+
+IMPORT_LOCK_KEY = 0x5C4ED01E
+"""The PostgreSQL advisory lock key every import holds until its transaction ends."""
+
+
+async def _serialize_imports(session: AsyncSession) -> None:
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY}
+        )
 
 
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -102,13 +119,16 @@ async def _ensure_no_clash_outside(
 
 async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> ImportSummary:
     """Make ``schedule`` the stored schedule for its period, replacing shifts and leave there."""
+    await _serialize_imports(session)
     period = schedule.period
     year = await ensure_year(session, schedule.program, period.start, period.end)
     ids, created, updated = await _upsert_residents(session, schedule.residents)
     lower, upper = _period_bounds(period.start, period.end)
-    replaced = await session.execute(
-        delete(Shift).where(Shift.start_at < upper, Shift.end_at > lower)
+    in_period = (Shift.start_at < upper) & (Shift.end_at > lower)
+    await ensure_no_swaps(
+        session, in_period, f"importing {period.start} to {period.end} (replacing its shifts)"
     )
+    replaced = await session.execute(delete(Shift).where(in_period))
     await session.execute(
         delete(Leave).where(Leave.start_date <= period.end, Leave.end_date >= period.start)
     )

@@ -16,7 +16,8 @@ from app.auth.events import ResourceType, UserAction, UserActionKind
 from app.auth.models import Role
 from app.auth.ownership import own_person_filter, refuse_cross_access, refuse_unlinked
 from app.events import publish
-from app.services import AuditDep, DbSession
+from app.security.clock import as_utc_naive
+from app.services import AuditDep, ClockDep, DbSession
 from app.swaps import service
 from app.swaps.events import SwapState
 from app.swaps.schemas import SwapCreate, SwapDecision, SwapRead
@@ -63,12 +64,14 @@ async def _done(
 
 @router.post("", response_model=SwapRead, status_code=status.HTTP_201_CREATED)
 async def request_swap(
-    audit: AuditDep, session: DbSession, principal: ResidentOnly, body: SwapCreate
+    audit: AuditDep, session: DbSession, clock: ClockDep, principal: ResidentOnly, body: SwapCreate
 ) -> SwapRead:
     """Offer one of your shifts to another resident: a give-away, or a trade for one of
     theirs (``counterpart_shift_id``)."""
     swap, created = await _as_resident(
-        audit, principal, lambda me: service.create_swap(session, me, body)
+        audit,
+        principal,
+        lambda me: service.create_swap(session, me, body, now=as_utc_naive(clock())),
     )
     return await _done(session, principal, swap.id, "create", "swap_request", [created])
 
@@ -84,7 +87,7 @@ async def list_swaps(
 ) -> Page[SwapRead]:
     person_id = await own_person_filter(audit, principal, person_id, "swap")
     items, total = await service.list_swaps(session, page, state=state, person_id=person_id)
-    await audit_read(session, principal, "swap", "list", person_id)
+    await audit_read(session, principal, "swap", "list", filters={"person_id": person_id})
     return page_of(SwapRead, items, total, page)
 
 
@@ -104,10 +107,14 @@ async def get_swap(
 
 @router.post("/{swap_id}/accept", response_model=SwapRead)
 async def accept_swap(
-    audit: AuditDep, session: DbSession, principal: ResidentOnly, swap_id: int
+    audit: AuditDep, session: DbSession, clock: ClockDep, principal: ResidentOnly, swap_id: int
 ) -> SwapRead:
-    """The counterpart agrees; a coordinator still has to approve."""
-    moved = await _as_resident(audit, principal, lambda me: service.accept(session, swap_id, me))
+    """The counterpart agrees; a coordinator still has to approve. A shift already started
+    cannot be swapped (409)."""
+    now = as_utc_naive(clock())
+    moved = await _as_resident(
+        audit, principal, lambda me: service.accept(session, swap_id, me, now=now)
+    )
     return await _done(session, principal, swap_id, "accept", "swap_respond", [moved])
 
 
@@ -137,17 +144,19 @@ async def cancel_swap(
 @router.post("/{swap_id}/approve", response_model=SwapRead)
 async def approve_swap(
     session: DbSession,
+    clock: ClockDep,
     principal: Editor,
     swap_id: int,
     body: Annotated[SwapDecision | None, Body()] = None,
 ) -> SwapRead:
     """Approve an accepted swap and execute it. A swap that would break an ACGME rule for
     either resident is refused (409, with the violations) unless ``override_justification``
-    explains why it must stand."""
+    explains why it must stand. A shift already started cannot be swapped (409)."""
     swap, transitions = await service.approve(
         session,
         swap_id,
         actor_user_id=principal.user_id,
         justification=body.override_justification if body else None,
+        now=as_utc_naive(clock()),
     )
     return await _done(session, principal, swap.id, "approve", "swap_decide", transitions)

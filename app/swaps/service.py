@@ -12,12 +12,17 @@ approved at the same time therefore queue on the shift's row: the first executes
 the other open swaps of that shift; the second then finds its swap cancelled and gets 409.
 Approval re-validates ACGME for both residents on the resulting schedule and refuses unless
 the coordinator writes a justification (:func:`app.compliance.service.guarded_change`).
+
+A shift that has already started (by the app's clock, ``now``: naive UTC like the stored shift
+times) has been worked and cannot change hands: creating, accepting or approving a swap of it,
+or for it, is refused with 409.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -96,14 +101,25 @@ async def _resident(session: AsyncSession, person_id: int, field: str) -> Person
     return person
 
 
+def _ensure_not_started(now: datetime, *shifts: Shift | None) -> None:
+    """Refuse (409) if any of ``shifts`` has started by ``now``: worked shifts are history."""
+    for shift in shifts:
+        if shift is not None and shift.start_at <= now:
+            raise ConflictError(
+                f"shift {shift.id} started at {shift.start_at:%Y-%m-%dT%H:%M}; "
+                "a shift already worked cannot be swapped"
+            )
+
+
 async def create_swap(
-    session: AsyncSession, requester_id: int, data: SwapCreate
+    session: AsyncSession, requester_id: int, data: SwapCreate, *, now: datetime
 ) -> tuple[SwapRequest, Transition]:
     shift = await session.get(Shift, data.shift_id)
     if shift is None:
         raise InvalidInputError(f"shift_id: shift {data.shift_id} does not exist")
     if shift.person_id != requester_id:
         raise NotYours("shift", shift.id)
+    theirs: Shift | None = None
     if data.counterpart_id == requester_id:
         raise InvalidInputError("counterpart_id: must be another resident")
     await _resident(session, data.counterpart_id, "counterpart_id")
@@ -114,6 +130,7 @@ async def create_swap(
                 f"counterpart_shift_id: {data.counterpart_shift_id} is not a shift of the "
                 "counterpart"
             )
+    _ensure_not_started(now, shift, theirs)
     duplicate = await session.scalar(
         select(SwapRequest.id).where(
             SwapRequest.requester_id == requester_id,
@@ -161,10 +178,17 @@ async def _move(
     return Transition(swap.id, previous, to_state)
 
 
-async def accept(session: AsyncSession, swap_id: int, person_id: int) -> Transition:
+async def accept(
+    session: AsyncSession, swap_id: int, person_id: int, *, now: datetime
+) -> Transition:
     swap = await get_swap(session, swap_id)
     if swap.counterpart_id != person_id:
         raise NotYours("swap", swap.id)
+    _ensure_not_started(
+        now,
+        await session.get(Shift, swap.shift_id),
+        await session.get(Shift, swap.counterpart_shift_id) if swap.counterpart_shift_id else None,
+    )
     return await _move(session, swap, ACCEPT)
 
 
@@ -251,6 +275,7 @@ async def approve(
     *,
     actor_user_id: int | None,
     justification: str | None,
+    now: datetime,
 ) -> tuple[SwapRequest, list[Transition]]:
     """Approve and execute in one transaction; see the module docstring for the locking."""
     swap = await get_swap(session, swap_id)
@@ -263,6 +288,7 @@ async def approve(
         await lock_resident(session, person_id)
     shift_ids = sorted(i for i in (swap.shift_id, swap.counterpart_shift_id) if i is not None)
     shifts = await _lock_shifts(session, shift_ids)
+    _ensure_not_started(now, *shifts.values())
     transitions = [await _move(session, swap, APPROVE)]
     given = shifts.get(swap.shift_id)
     taken = shifts.get(swap.counterpart_shift_id) if swap.counterpart_shift_id else None

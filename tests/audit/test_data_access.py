@@ -37,7 +37,7 @@ async def test_reads_and_exports_are_audited_with_actor_and_request_id(
 
     calls = [
         (f"{API}/people/{r01}", None, ("read", "person", str(r01))),
-        (f"{API}/shifts", {"person_id": r01}, ("list", "schedule", str(r01))),
+        (f"{API}/shifts", {"person_id": r01}, ("list", "schedule", None)),
         (f"{API}/shifts", None, ("list", "schedule", None)),
         (f"{API}/shifts/{shift['id']}", None, ("read", "shift", str(shift["id"]))),
         (f"{API}/leave/{leave['id']}", None, ("read", "leave", str(leave["id"]))),
@@ -116,6 +116,55 @@ async def test_admins_list_the_trail_with_filters(
     # Reading the trail is itself on the trail.
     listed = (await client.get(f"{API}/audit-events", params={"resource_type": "audit_log"})).json()
     assert listed["total"] >= 4
+
+
+async def test_list_filters_are_recorded_as_filters_not_as_the_resource(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await client.post(f"{API}/schedule/import", json=schedule_file())
+    r01 = next(p["id"] for p in (await client.get(f"{API}/people")).json()["items"])
+    calls = [
+        (f"{API}/swaps", "swap"),  # its call site still passes person_id as resource_id
+        (f"{API}/shifts", "schedule"),
+        (f"{API}/leave", "leave"),
+        (f"{API}/rotation-assignments", "schedule"),
+    ]
+    for path, resource_type in calls:
+        response = await client.get(path, params={"person_id": r01})
+        assert response.status_code == 200, (path, response.text)
+        event = (await trail(app))[-1]
+        assert (event.action, event.resource_type) == ("list", resource_type)
+        assert (event.resource_id, event.filters) == (None, f"person_id={r01}"), path
+        unfiltered = await client.get(path)
+        assert unfiltered.status_code == 200
+        event = (await trail(app))[-1]
+        assert (event.resource_id, event.filters) == (None, None), path
+
+    shown = await client.get(f"{API}/audit-events", params={"filters": f"person_id={r01}"})
+    listed = shown.json()["items"]
+    assert len(listed) == len(calls)
+    assert all(e["resource_id"] is None and e["filters"] == f"person_id={r01}" for e in listed)
+
+
+async def test_a_reused_client_request_id_never_merges_two_requests(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await client.post(f"{API}/schedule/import", json=schedule_file())
+    r01 = next(p["id"] for p in (await client.get(f"{API}/people")).json()["items"])
+    headers = {"X-Request-ID": "client-chosen-0001"}
+    responses = [await client.get(f"{API}/people/{r01}", headers=headers) for _ in range(2)]
+    events = (await trail(app))[-2:]
+    assert [e.client_request_id for e in events] == ["client-chosen-0001"] * 2
+    assert [e.request_id for e in events] == [r.headers["x-request-id"] for r in responses]
+    assert events[0].request_id != events[1].request_id
+    assert all(r.headers["x-client-request-id"] == "client-chosen-0001" for r in responses)
+
+    shown = await client.get(
+        f"{API}/audit-events", params={"client_request_id": "client-chosen-0001"}
+    )
+    items = shown.json()["items"]
+    assert {e["request_id"] for e in items} == {e.request_id for e in events}
+    assert all(e["client_request_id"] == "client-chosen-0001" for e in items)
 
 
 async def test_unusual_export_volume_is_flagged_once(database_url: str) -> None:

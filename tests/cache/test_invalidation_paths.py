@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from app.auth.models import Role
 from app.cache.events import CacheLookup
 from tests.support.api import API, api_client, signed_in_headers, wait_for_job
+from tests.support.clock import SAMPLE_SCHEDULE_NOT_STARTED
 from tests.support.events import captured
 from tests.support.processes import CLI
 from tests.support.schedules import schedule_file, too_many_hours
@@ -66,6 +67,7 @@ async def test_generating_a_schedule_invalidates(client: httpx.AsyncClient) -> N
 
 
 async def test_an_executed_swap_invalidates(app: FastAPI, client: httpx.AsyncClient) -> None:
+    app.state.services.clock.use(lambda: SAMPLE_SCHEDULE_NOT_STARTED)  # its shifts not yet worked
     await client.post(f"{API}/schedule/import", json=schedule_file())
     people = {p["code"]: p["id"] for p in (await client.get(f"{API}/people")).json()["items"]}
     r01, r02 = people["r01"], people["r02"]

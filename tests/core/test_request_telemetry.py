@@ -45,15 +45,20 @@ async def test_unmatched_paths_and_odd_methods_collapse(
     assert seen[1].method == "OTHER"
 
 
-async def test_request_id_is_echoed_or_generated(
+async def test_request_id_is_generated_and_the_clients_kept_beside_it(
     client: httpx.AsyncClient, seen: list[RequestInfo]
 ) -> None:
     given = await client.get("/health", headers={"X-Request-ID": "req-1234abcd"})
-    assert given.headers["x-request-id"] == "req-1234abcd"
+    again = await client.get("/health", headers={"X-Request-ID": "req-1234abcd"})
     hostile = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
-    generated = hostile.headers["x-request-id"]
-    assert generated != "bad id\twith spaces" and re.fullmatch(r"[0-9a-f]{32}", generated)
-    assert [i.request_id for i in seen[-2:]] == ["req-1234abcd", generated]
+    ours = [r.headers["x-request-id"] for r in (given, again, hostile)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ours)
+    assert len(set(ours)) == 3  # a reused client id never makes two requests share one
+    assert given.headers["x-client-request-id"] == "req-1234abcd"
+    assert again.headers["x-client-request-id"] == "req-1234abcd"
+    assert "x-client-request-id" not in hostile.headers
+    assert [i.request_id for i in seen[-3:]] == ours
+    assert [i.client_request_id for i in seen[-3:]] == ["req-1234abcd", "req-1234abcd", None]
 
 
 def test_generated_request_ids_are_32_hex_characters_and_distinct() -> None:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.auth.models import Role
 from tests.support.api import API, PASSWORD, api_client, create_user
+from tests.support.clock import SAMPLE_SCHEDULE_NOT_STARTED
 from tests.support.schedules import schedule_file
 
 
@@ -23,6 +24,7 @@ async def sign_in(app: FastAPI, username: str) -> httpx.AsyncClient:
 
 
 async def test_a_coordinators_day(app: FastAPI) -> None:
+    app.state.services.clock.use(lambda: SAMPLE_SCHEDULE_NOT_STARTED)  # the month ahead
     await create_user(app, Role.COORDINATOR, username="coord")
     coordinator = await sign_in(app, "coord")
 

@@ -236,7 +236,7 @@ def test_every_line_from_master_and_workers_is_json(served: Served) -> None:
         assert http.get("/ready").status_code == 200
 
     def access_line() -> dict[str, Any] | None:
-        found = [r for r in served.records() if r.get("request_id") == "e2e-json-0001"]
+        found = [r for r in served.records() if r.get("client_request_id") == "e2e-json-0001"]
         return found[0] if found else None
 
     wait_for(lambda: access_line() is not None, "the request's access line", timeout=30)
@@ -340,7 +340,9 @@ def test_canaries_never_leave_the_served_app(served: Served) -> None:
     }
 
     def logged() -> set[str]:
-        return {str(r.get("request_id")) for r in served.records() if r["logger"] == "app.access"}
+        return {
+            str(r.get("client_request_id")) for r in served.records() if r["logger"] == "app.access"
+        }
 
     wanted = {f"e2e-canary-{name}" for name in statuses}
     wait_for(lambda: wanted <= logged(), "every request's access line", timeout=30)

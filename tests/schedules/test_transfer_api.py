@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-import httpx
+import asyncio
+import contextlib
+import itertools
+from typing import Any
 
+import httpx
+import pytest
+
+from app.schedules import transfer
 from tests.support.api import API, create_resident, create_shift
 from tests.support.schedules import schedule_file
 
@@ -140,3 +147,61 @@ async def test_round_trip_keeps_home_call_minutes_and_shifts_crossing_the_period
     again = await client.post(f"{API}/schedule/import", json=exported)
     assert again.json()["shifts_replaced"] == 4
     assert (await client.get(f"{API}/schedule/export")).json() == exported
+
+
+def _overlapping_pairs(shifts: list[dict[str, Any]]) -> int:
+    pairs = 0
+    for resident in {s["resident"] for s in shifts}:
+        own = sorted((s["start"], s["end"]) for s in shifts if s["resident"] == resident)
+        pairs += sum(1 for a, b in itertools.combinations(own, 2) if a[0] < b[1] and b[0] < a[1])
+    return pairs
+
+
+async def test_concurrent_imports_of_one_period_serialize(
+    client: httpx.AsyncClient,
+    coordinator_client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two imports of the same period at once (a client retrying after a timeout): the second
+    waits for the first and replaces it, so the period holds exactly one file, never both."""
+    first = schedule_file()
+    second = schedule_file(
+        shifts=[
+            {
+                "resident": r,
+                "start": f"2026-07-{d:02}T{h:02}:00",
+                "end": f"2026-07-{d:02}T{h + 12}:00",
+            }
+            | {"kind": "day"}
+            for d in range(1, 11)
+            for r, h in (("r01", 8), ("r02", 9))
+        ]
+    )
+    assert (await client.post(f"{API}/schedule/import", json=first)).status_code == 200
+
+    # Each import waits (briefly) after its first writes for the other to get that far too:
+    # without serialization both delete the old period and both insert, merging the files.
+    arrived, both_here = 0, asyncio.Event()
+    upsert = transfer._upsert_residents
+
+    async def meet_after_upsert(*args: Any) -> Any:
+        nonlocal arrived
+        result = await upsert(*args)
+        arrived += 1
+        if arrived == 2:
+            both_here.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both_here.wait(), timeout=0.5)
+        return result
+
+    monkeypatch.setattr(transfer, "_upsert_residents", meet_after_upsert)
+    responses = await asyncio.gather(
+        client.post(f"{API}/schedule/import", json=second),
+        coordinator_client.post(f"{API}/schedule/import", json=first),
+    )
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    assert arrived == 2
+
+    exported = (await client.get(f"{API}/schedule/export")).json()["shifts"]
+    assert len(exported) in (len(first["shifts"]), len(second["shifts"]))
+    assert _overlapping_pairs(exported) == 0

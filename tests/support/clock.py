@@ -16,3 +16,8 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+SAMPLE_SCHEDULE_NOT_STARTED = 1_780_272_000.0
+"""2026-06-01T00:00Z: before the first shift of :func:`tests.support.schedules.schedule_file`,
+so swaps of its shifts are not refused as already worked."""

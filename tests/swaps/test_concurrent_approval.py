@@ -27,6 +27,7 @@ from app.swaps import service
 from app.swaps.events import SwapState
 from app.swaps.models import SwapRequest
 from tests.support.api import API, api_client, bearer, create_user, signed_in_headers
+from tests.support.clock import SAMPLE_SCHEDULE_NOT_STARTED
 from tests.support.schedules import schedule_file
 from tests.support.servers import PostgresServer
 
@@ -58,6 +59,8 @@ async def replicas(postgres: PostgresServer) -> AsyncIterator[tuple[FastAPI, Fas
     await upgrade_database(url)
     settings = Settings(database_url=url, environment="test", jwt_secret=SECRET)
     first, second = create_app(settings), create_app(settings)
+    for app in (first, second):  # before the shifts below start, so they may be swapped
+        app.state.services.clock.use(lambda: SAMPLE_SCHEDULE_NOT_STARTED)
     yield first, second
     for app in (first, second):
         await app.state.services.database.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -294,3 +295,99 @@ async def test_the_api_moves_swaps_along_the_declared_transitions_only(ward: War
     seen = [(e.from_state, e.to_state) for e in events]
     assert set(seen) <= set(TRANSITIONS)
     assert set(seen) == set(TRANSITIONS)
+
+
+async def _clock_at(app: FastAPI, ward: Ward, moment: str) -> None:
+    """Move the app's clock, and sign everyone in again (their tokens expire on the way)."""
+    at = datetime.fromisoformat(moment).replace(tzinfo=UTC).timestamp()
+    app.state.services.clock.use(lambda: at)
+    for who, role, person in (
+        (ward.alice, Role.RESIDENT, ward.r01),
+        (ward.bob, Role.RESIDENT, ward.r02),
+        (ward.coordinator, Role.COORDINATOR, None),
+        (ward.admin, Role.ADMIN, None),
+    ):
+        who.headers.update(await signed_in_headers(app, role, person_id=person))
+
+
+async def test_a_shift_already_started_cannot_be_offered(app: FastAPI, ward: Ward) -> None:
+    await _clock_at(app, ward, "2026-07-01T07:00")  # r01's day shift begins
+    response = await ward.alice.post(
+        f"{API}/swaps", json={"shift_id": ward.r01_day, "counterpart_id": ward.r02}
+    )
+    assert response.status_code == 409, response.text
+    assert f"shift {ward.r01_day} started" in response.json()["detail"]
+    assert (await ward.admin.get(f"{API}/swaps")).json()["total"] == 0
+
+
+async def test_a_counterpart_shift_already_started_cannot_be_asked_for(
+    app: FastAPI, ward: Ward
+) -> None:
+    body = {"shift_id": ward.r01_day, "counterpart_id": ward.r02}
+    await _clock_at(app, ward, "2026-07-02T08:00")
+    # r02's call has started, and so has r01's earlier day shift: the first is named
+    response = await ward.alice.post(
+        f"{API}/swaps", json={**body, "counterpart_shift_id": ward.r02_call}
+    )
+    assert response.status_code == 409 and "already worked" in response.json()["detail"]
+
+
+async def test_a_swap_cannot_be_accepted_or_approved_once_its_shift_started(
+    app: FastAPI, ward: Ward
+) -> None:
+    swap = await offer(ward, counterpart_shift_id=ward.r02_call)
+    await _clock_at(app, ward, "2026-07-01T12:00")  # mid-shift
+    refused = await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+    assert refused.status_code == 409, refused.text
+    assert f"shift {ward.r01_day} started at 2026-07-01T07:00" in refused.json()["detail"]
+
+    await _clock_at(app, ward, "2026-06-30T12:00")
+    assert (await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")).status_code == 200
+    await _clock_at(
+        app, ward, "2026-07-02T07:30"
+    )  # both shifts have begun by the time it is decided
+    with captured(SwapTransitioned) as events:
+        approved = await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
+    assert approved.status_code == 409, approved.text
+    assert "already worked cannot be swapped" in approved.json()["detail"]
+    assert events == []
+    assert await owner(ward, ward.r01_day) == ward.r01
+    assert await owner(ward, ward.r02_call) == ward.r02
+    current = await ward.admin.get(f"{API}/swaps/{swap['id']}")
+    assert current.json()["state"] == "accepted"  # still open; a coordinator may reject it
+    assert (await ward.coordinator.post(f"{API}/swaps/{swap['id']}/reject")).status_code == 200
+
+
+async def test_shifts_with_swaps_are_never_deleted_by_hand_or_by_a_reimport(
+    ward: Ward,
+) -> None:
+    """Deleting them would cascade to the swap requests and lose their history: 409 instead."""
+    executed = await offer(ward)
+    assert (await ward.bob.post(f"{API}/swaps/{executed['id']}/accept")).status_code == 200
+    assert (await ward.coordinator.post(f"{API}/swaps/{executed['id']}/approve")).status_code == 200
+    pending = (
+        await ward.bob.post(
+            f"{API}/swaps", json={"shift_id": ward.r02_call, "counterpart_id": ward.r01}
+        )
+    ).json()
+
+    reimport = await ward.coordinator.post(f"{API}/schedule/import", json=schedule_file())
+    assert reimport.status_code == 409, reimport.text
+    detail = reimport.json()["detail"]
+    assert "2 swap request(s) (1 executed, 1 pending)" in detail, detail
+    for shift_id in (ward.r01_day, ward.r02_call):
+        refused = await ward.coordinator.delete(f"{API}/shifts/{shift_id}")
+        assert refused.status_code == 409 and "1 swap request(s)" in refused.json()["detail"]
+    states = {s["id"]: s["state"] for s in (await ward.admin.get(f"{API}/swaps")).json()["items"]}
+    assert states == {executed["id"]: "executed", pending["id"]: "pending"}
+    assert (await ward.admin.get(f"{API}/shifts")).json()["total"] == 3
+
+    # A shift no swap names may still go; so may a period once its swaps' shifts are outside it.
+    home_call = next(
+        s["id"]
+        for s in (await ward.admin.get(f"{API}/shifts")).json()["items"]
+        if s["kind"] == "home_call"
+    )
+    assert (await ward.coordinator.delete(f"{API}/shifts/{home_call}")).status_code == 204
+    later = schedule_file(period={"start": "2026-07-04", "end": "2026-07-28"}, shifts=[], leave=[])
+    assert (await ward.coordinator.post(f"{API}/schedule/import", json=later)).status_code == 200

@@ -1,7 +1,8 @@
 """One access-log line per request, from the request telemetry layer's :class:`RequestInfo`.
 
 Route template (``/api/v1/people/{person_id}``), allow-listed method, status, duration and
-request id; never the raw path, the query string, headers, the client address or a body.
+request id (the server's, plus the client's ``client_request_id`` when it sent a valid one);
+never the raw path, the query string, headers, the client address or a body.
 A failed request is logged at ``error`` with the exception as structured fields.
 """
 
@@ -31,5 +32,6 @@ class AccessLog:
             status=info.status,
             duration_ms=round(info.duration * 1000, 3),
             request_id=info.request_id,
+            **({"client_request_id": info.client_request_id} if info.client_request_id else {}),
             **({"exc_info": info.error} if failed else {}),
         )

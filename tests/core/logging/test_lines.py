@@ -86,17 +86,17 @@ async def test_trace_ids_only_inside_a_span() -> None:
         ("bad/slash-12345", False),
     ],
 )
-async def test_request_id_is_echoed_only_when_valid(
+async def test_client_request_id_is_kept_only_when_valid(
     log_client: httpx.AsyncClient, sent: str, echoed: bool
 ) -> None:
     with capture_logs() as lines:
         response = await log_client.get("/health", headers={"X-Request-ID": sent})
     returned = response.headers["x-request-id"]
-    assert (returned == sent) is echoed
-    if not echoed:
-        assert re.fullmatch(r"[0-9a-f]{32}", returned)
+    assert returned != sent and re.fullmatch(r"[0-9a-f]{32}", returned)
+    assert response.headers.get("x-client-request-id") == (sent if echoed else None)
     (access,) = lines.find(logger="app.access")
     assert access["request_id"] == returned
+    assert access.get("client_request_id") == (sent if echoed else None)
 
 
 async def test_lines_inside_a_request_carry_its_request_id(log_app: FastAPI) -> None:
