@@ -22,7 +22,13 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.synced
 
-run: install
+# What a user's run needs: runtime dependencies only (no linters, type checker or benchmark
+# peers); --inexact keeps a development environment that is already there.
+$(VENV)/.synced-runtime: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --no-dev --inexact
+	@touch $@
+
+run: $(VENV)/.synced-runtime
 	$(BIN)/residency-scheduler migrate
 	$(BIN)/residency-scheduler seed --demo $(DEMO_SIZE)
 	$(BIN)/residency-scheduler serve

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.generation.cli import generate
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
+from app.stack.cli import stack
 
 cli = typer.Typer(
     name="residency-scheduler",
@@ -28,6 +30,26 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from app import __version__
+
+        typer.echo(f"residency-scheduler {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Schedule residents, check ACGME duty hours, serve the API."""
 
 
 @cli.command()
@@ -48,6 +70,33 @@ def check_observability(settings: Settings) -> None:
         configure_logging(settings)
     except SettingsError as exc:
         raise fail(str(exc)) from None
+
+
+def announce_address(settings: Settings, host: str, port: int) -> None:
+    """In a terminal, say plainly where the service answers (the logs are JSON lines)."""
+    if not sys.stdout.isatty():
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}" if ":" not in shown else f"http://[{shown}]:{port}"
+    pages = f"API docs {base}/docs, " if settings.api_docs_enabled else ""
+    typer.echo(f"Residency Scheduler at {base} ({pages}metrics {base}/metrics); Ctrl-C stops it")
+
+
+def ensure_migrated(database_url: str) -> None:
+    """Refuse to serve a database every API call would fail on; an unreachable one is only
+    reported (``/ready`` answers 503 until it comes up)."""
+    from app.db.migrate import SchemaOutOfDate, check_schema
+
+    try:
+        asyncio.run(check_schema(database_url))
+    except SchemaOutOfDate as exc:
+        raise fail(str(exc)) from None
+    except Exception as exc:
+        typer.echo(
+            f"warning: the database is unreachable ({type(exc).__name__}); "
+            "/ready answers 503 until it is",
+            err=True,
+        )
 
 
 @cli.command()
@@ -73,12 +122,14 @@ def serve(
     if workers > 1 and reload:
         raise fail("--reload works with one worker only")
     check_observability(settings)
+    ensure_migrated(settings.database_url)
     from app.auth.secret import ensure_shared_jwt_secret
 
     ensure_shared_jwt_secret(settings)  # before any worker or reloader process starts
     # The app (built by the factory, in every worker) reads where it listens from its settings,
     # e.g. for the Pushgateway's instance label.
     hand_down(HOST=bind_host, PORT=str(bind_port))
+    announce_address(settings, bind_host, bind_port)
     if workers > 1:
         from app.gunicorn_conf import exec_gunicorn
 
@@ -175,8 +226,10 @@ def seed(
     Safe to re-run: an already seeded database is left as it is (unless --force).
     """
     from app.errors import DomainError
+    from app.core.config import DEFAULT_DATABASE_URL
     from app.schedules.seed import (
         SeedError,
+        credentials_path,
         ensure_demo_admin,
         save_demo_credentials,
         seed_demo,
@@ -199,7 +252,8 @@ def seed(
         raise fail(str(exc)) from None
     typer.echo(message)
     if password is not None:
-        typer.echo(save_demo_credentials(Path("data") / "demo-credentials.txt", password))
+        saved_in = credentials_path(settings.database_url, DEFAULT_DATABASE_URL)
+        typer.echo(save_demo_credentials(saved_in, password))
 
 
 cli.command("validate")(validate)
@@ -207,6 +261,7 @@ cli.command("generate")(generate)
 cli.command("create-user")(create_user)
 cli.add_typer(alerts, name="alerts")
 cli.add_typer(dashboards, name="dashboards")
+cli.add_typer(stack, name="stack")
 
 
 def main() -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
+from app.db.engine import Database
+from app.db.migrate import SchemaOutOfDate, head_revision, stored_revision
 from app.services import AppServices, Services
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+T = TypeVar("T")
 _abandoned: set[asyncio.Future[Any]] = set()  # probes given up on, finishing their cleanup
 
 
@@ -26,29 +29,38 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", response_model=None)
 async def ready(services: AppServices) -> JSONResponse:
-    """Ready to take traffic: the database answers a query within ``READY_TIMEOUT_SECONDS``
-    (else 503). Redis is reported but never fails the probe: every part using it fails open,
+    """Ready to take traffic: the database answers within ``READY_TIMEOUT_SECONDS`` and is at
+    the schema this code needs (else 503: every API call would fail). Redis is reported but never fails the probe: every part using it fails open,
     so an unreachable Redis is ``"status": "degraded"`` with a 200."""
     timeout = services.settings.ready_timeout_seconds
     database, redis = await asyncio.gather(
         _database_ok(services, timeout), _redis_ok(services.redis, timeout)
     )
-    checks = {"database": "ok" if database else "unreachable"}
+    checks = {"database": database}
     if redis is not None:
         checks["redis"] = "ok" if redis else "unreachable"
-    if not database:
+    if database != "ok":
         return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
     status = "ok" if redis is not False else "degraded"
     return JSONResponse({"status": status, "checks": checks})
 
 
-async def _database_ok(services: Services, seconds: float) -> bool:
+async def _database_ok(services: Services, seconds: float) -> str:
+    """``ok``, ``unreachable``, or ``not migrated`` (run ``residency-scheduler migrate``)."""
     try:
-        await _within(seconds, services.database.ping())
+        stored = await _within(seconds, _stored_revision(services.database))
     except Exception as exc:
         logger.warning("readiness check failed: database unreachable (%s)", type(exc).__name__)
-        return False
-    return True
+        return "unreachable"
+    if stored != head_revision():
+        logger.warning("readiness check failed: %s", SchemaOutOfDate(stored, head_revision()))
+        return "not migrated"
+    return "ok"
+
+
+async def _stored_revision(database: Database) -> str | None:
+    async with database.engine.connect() as connection:
+        return await stored_revision(connection)
 
 
 async def _redis_ok(redis: Redis | None, seconds: float) -> bool | None:
@@ -63,14 +75,13 @@ async def _redis_ok(redis: Redis | None, seconds: float) -> bool | None:
     return True
 
 
-async def _within(seconds: float, probe: Awaitable[Any]) -> None:
+async def _within(seconds: float, probe: Awaitable[T]) -> T:
     """Run ``probe``; raise ``TimeoutError`` after ``seconds`` without waiting for its cleanup
     (closing a connection to a frozen server waits out that server's own timeouts)."""
     task = asyncio.ensure_future(probe)
     done, _ = await asyncio.wait({task}, timeout=seconds)
     if task in done:
-        task.result()
-        return
+        return task.result()
     task.cancel()
     _abandoned.add(task)
     task.add_done_callback(_forget)

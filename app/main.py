@@ -2,8 +2,8 @@
 
 Everything (services, routes, error handlers, the request telemetry layer, /metrics, tracing,
 logging) is built here at construction time. The lifespan, one ``AsyncExitStack``, starts what
-runs while the app serves (event subscriptions, pool watching, the Pushgateway exporter) and
-undoes it all, in reverse order, when the app stops.
+runs while the app serves (the logs' and the metrics' event subscriptions, pool watching, the
+Pushgateway exporter) and undoes it all, in reverse order, when the app stops.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from app.api.proxies_and_hosts import install_proxies_and_hosts
 from app.api.validation import install_input_guards
 from app.core.config import Settings, get_settings
 from app.core.logging import AccessLog, configure_logging
+from app.core.logging.events import EventLog
 from app.core.metrics.http import http_metrics
 from app.core.request_telemetry import Telemetry, TelemetryMiddleware
+from app.events import bus
 from app.routes import ROUTERS
 from app.services import Services, build_services
 from app.tracing import install_tracing
@@ -78,8 +80,11 @@ async def _lifespan(services: Services) -> AsyncIterator[None]:
         stack.push_async_callback(services.database.dispose)
         if services.redis is not None:
             stack.push_async_callback(services.redis.aclose)
-        stack.push_async_callback(services.generation_jobs.close)
         stack.push_async_callback(flush_spans)
+        stack.enter_context(bus.subscribed(EventLog().handlers))  # one log line per event
         if services.metrics is not None:
             await stack.enter_async_context(services.metrics.running(services.database))
+        # Last in, first out: a job given up at shutdown is still counted and logged.
+        services.generation_jobs.start()  # GENERATION_WORKER=embedded: this process runs jobs
+        stack.push_async_callback(services.generation_jobs.close)
         yield

@@ -4,6 +4,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import RefreshToken, User
 from app.cache.models import CacheVersion
 from app.db.base import Base
+from app.generation.models import GenerationJobRecord
 from app.people.models import Person
 from app.rotations.models import Rotation, RotationAssignment
 from app.schedules.models import AcademicYear, Block, Leave, Shift
@@ -17,6 +18,7 @@ __all__ = [
     "Block",
     "CacheVersion",
     "ComplianceOverride",
+    "GenerationJobRecord",
     "Leave",
     "Person",
     "RefreshToken",

@@ -110,7 +110,7 @@ def build_services(settings: Settings) -> Services:
         ),
         exports=ExportMonitor(storage, settings.suspicious_exports_per_hour),
         audit=audit,
-        generation_jobs=GenerationJobs(database),
+        generation_jobs=GenerationJobs.from_settings(settings, database),
         metrics=build_metrics(settings, database, active_users),
         redis=redis,
     )

@@ -13,7 +13,7 @@ API = "/api/v1"
 
 
 class NoJobs:
-    def all(self) -> list[GenerationJob]:
+    async def all(self) -> list[GenerationJob]:
         return [GenerationJob(id="from-the-override", seed=7, time_limit=None)]
 
 

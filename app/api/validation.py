@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse
 
 from app.api.body_limit import BodyLimitMiddleware
+from app.api.json_bodies import OFFLOAD_BYTES, in_thread
 from app.core.config import Settings
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -80,12 +81,15 @@ async def refuse_unstorable_text(request: Request) -> None:
         for source, name, value in params
         if UNSTORABLE.search(name) or (isinstance(value, str) and UNSTORABLE.search(value))
     ]
-    if not errors and _is_json(request) and await request.body():
+    if not errors and _is_json(request) and (body := await request.body()):
         try:
             document = await request.json()  # parsed once: FastAPI's own parse is cached
         except (ValueError, RecursionError):
             document = None  # a route without a body ignores it; one with a body said 422
-        where = _unstorable_path(document)
+        if len(body) < OFFLOAD_BYTES:
+            where = _unstorable_path(document)
+        else:  # a whole schedule file: seconds of walking, not on the event loop
+            where = await in_thread(_unstorable_path, document)
         if where is not None:
             errors.append(_unstorable(("body", *where)))
     if errors:

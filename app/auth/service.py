@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import SecurityAudit, record_audit
@@ -45,6 +46,14 @@ class _Attempt:
     user_id: int | None = None  # the account tried, when it exists
     account_locked: bool = False  # this failure started the account's overall lock
     counted: bool = True  # a password was checked and was wrong (or the user is unknown)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A failure counted for an account before its password is verified."""
+
+    locked_until: datetime | None  # the lock this failure started, if it reached the ceiling
+    previous_lock: datetime | None  # the (expired) lock the row held before
 
 
 def _account_key(username: str) -> str:
@@ -91,51 +100,107 @@ class SignIn:
             refresh_expires_in=int(self.refresh_lifetime),
         )
 
-    async def _attempt(self, session: AsyncSession, username: str, password: str) -> _Attempt:
+    async def _attempt(self, username: str, password: str) -> _Attempt:
+        """One sign-in attempt against the account's overall count, in three short steps.
+
+        The failure is counted *before* the password is verified, by one atomic conditional
+        UPDATE that refuses once the account is locked: attempts in parallel (verification is
+        slow and runs concurrently) can never verify more passwords than the ceiling, on
+        SQLite as on PostgreSQL, and no lock is held while verifying. A right password then
+        takes the count back (resets it, or undoes it for an inactive account)."""
         now = self.clock()
-        user = await session.scalar(select(User).where(User.username == username).with_for_update())
-        if user is None:
-            return await self._unknown_user(session, username, password, now)
-        if user.locked_until is not None and from_utc_naive(user.locked_until) > now:
-            wait = from_utc_naive(user.locked_until) - now
-            return _Attempt(reason="locked", retry_after=wait, counted=False)
-        if not await verify_password(user.password_hash, password):
-            user.failed_logins += 1
-            seconds = self.account_lockout.lock_seconds(user.failed_logins)
-            if seconds is not None:  # whole seconds: exact in the column and in Retry-After
-                user.locked_until = as_utc_naive(math.ceil(now + seconds))
-            await record_audit(
-                session, action="login_failed", resource_type="user", resource_id=user.id
-            )
+        async with self.database.session() as session:
+            user = await session.scalar(select(User).where(User.username == username))
+            if user is None:
+                return await self._unknown_user(session, username, password, now)
+            user_id, password_hash = user.id, user.password_hash
+            claim = await self._count_failure(session, user_id, now)
+        if isinstance(claim, _Attempt):
+            return claim
+        if not await verify_password(password_hash, password):
+            async with self.database.session() as session:
+                await record_audit(
+                    session, action="login_failed", resource_type="user", resource_id=user_id
+                )
             return _Attempt(
-                reason="bad_password", user_id=user.id, account_locked=seconds is not None
+                reason="bad_password",
+                user_id=user_id,
+                account_locked=claim.locked_until is not None,
             )
-        if not user.active:
-            return _Attempt(reason="inactive", counted=False)
-        user.failed_logins, user.locked_until = 0, None
-        if needs_rehash(user.password_hash):
-            user.password_hash = await hash_password(password)
-        await refresh_tokens.forget_expired(session, user.id, now=now)
-        await record_audit(
-            session,
-            action="login",
-            resource_type="user",
-            resource_id=user.id,
-            actor_user_id=user.id,
-        )
-        return _Attempt(pair=await self._tokens(session, user, None), user_id=user.id)
+        async with self.database.session() as session:
+            user = await session.get(User, user_id, populate_existing=True)
+            if user is None or not user.active:
+                await self._uncount_failure(session, user_id, claim)
+                return _Attempt(reason="inactive", counted=False)
+            user.failed_logins, user.locked_until = 0, None
+            if needs_rehash(user.password_hash):
+                user.password_hash = await hash_password(password)
+            await refresh_tokens.forget_expired(session, user.id, now=now)
+            await record_audit(
+                session,
+                action="login",
+                resource_type="user",
+                resource_id=user.id,
+                actor_user_id=user.id,
+            )
+            return _Attempt(pair=await self._tokens(session, user, None), user_id=user.id)
+
+    async def _count_failure(
+        self, session: AsyncSession, user_id: int, now: float
+    ) -> _Claim | _Attempt:
+        """Count one failure for the account unless it is locked at ``now`` (then the refusal),
+        and lock it when the count reaches the ceiling."""
+        counted = (
+            await session.execute(
+                update(User)
+                .where(
+                    User.id == user_id,
+                    or_(User.locked_until.is_(None), User.locked_until <= as_utc_naive(now)),
+                )
+                .values(failed_logins=User.failed_logins + 1)
+                .returning(User.failed_logins, User.locked_until)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        if counted is None:  # locked (or deleted meanwhile): nothing verified, nothing counted
+            until = await session.scalar(select(User.locked_until).where(User.id == user_id))
+            wait = from_utc_naive(until) - now if until is not None else 1.0
+            return _Attempt(reason="locked", retry_after=wait, counted=False)
+        failures, before = counted
+        seconds = self.account_lockout.lock_seconds(failures)
+        until = None
+        if seconds is not None:  # whole seconds: exact in the column and in Retry-After
+            until = as_utc_naive(math.ceil(now + seconds))
+            await session.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(locked_until=until)
+                .execution_options(synchronize_session=False)
+            )
+        return _Claim(locked_until=until, previous_lock=before)
+
+    async def _uncount_failure(self, session: AsyncSession, user_id: int, claim: _Claim) -> None:
+        """Take back a failure counted for a right password (an inactive account's)."""
+        values: dict[str, object] = {"failed_logins": User.failed_logins - 1}
+        statement = update(User).where(User.id == user_id, User.failed_logins > 0)
+        if claim.locked_until is not None:  # the lock this attempt started, if still in place
+            values["locked_until"] = case(
+                (User.locked_until == claim.locked_until, claim.previous_lock),
+                else_=User.locked_until,
+            )
+        await session.execute(statement.values(values).execution_options(synchronize_session=False))
 
     async def _unknown_user(
         self, session: AsyncSession, username: str, password: str, now: float
     ) -> _Attempt:
-        """What a real account would answer, step for step: its overall lock, a password
-        verification's time, a failure counted toward the ceiling, an audit row."""
+        """What a real account would answer, step for step: its overall lock, a failure
+        counted toward the ceiling before a password verification's time, an audit row."""
         key = f"user:{_account_key(username)}"
         until = await self.unknown_account_failures.locked_until(key, now)
         if until is not None:
             return _Attempt(reason="locked", retry_after=_wait(until, now), counted=False)
-        await burn_verification(password)
         outcome = await self.unknown_account_failures.fail(key, now)
+        await burn_verification(password)
         await record_audit(session, action="login_failed", resource_type="user")
         return _Attempt(reason="unknown_user", account_locked=outcome.locked_until is not None)
 
@@ -148,8 +213,7 @@ class SignIn:
             until = await self.failures.locked_until(key, now)
             if until is not None:
                 raise SignInRefused("locked", _wait(until, now))
-        async with self.database.session() as session:
-            attempt = await self._attempt(session, username, password)
+        attempt = await self._attempt(username, password)
         if attempt.pair is not None:
             await self.failures.reset(pair_key)
             publish(UserAction(action="login"))

@@ -1,7 +1,20 @@
 """ACGME duty-hour compliance: the validator of ``spec/acgme-rules.md``."""
 
-from app.compliance.blocks import Block, WindowTotals, leave_days_by_resident, make_blocks
-from app.compliance.duty_periods import DutyPeriod, Gap, duty_gaps, merge_duty_periods
+from app.compliance.blocks import (
+    Block,
+    WindowTotals,
+    leave_days_by_resident,
+    make_blocks,
+    schedule_blocks,
+)
+from app.compliance.duty_periods import (
+    DutyPeriod,
+    Gap,
+    ResidentDuty,
+    duty_gaps,
+    merge_duty_periods,
+    resident_duty,
+)
 from app.compliance.events import Severity
 from app.compliance.report import ComplianceReport, Violation
 from app.compliance.rules import AVERAGED_RULES, RULES, Rule
@@ -15,6 +28,7 @@ __all__ = [
     "ComplianceReport",
     "DutyPeriod",
     "Gap",
+    "ResidentDuty",
     "Rule",
     "Severity",
     "Violation",
@@ -24,5 +38,7 @@ __all__ = [
     "make_blocks",
     "merge_duty_periods",
     "report_table",
+    "resident_duty",
+    "schedule_blocks",
     "validate_schedule",
 ]

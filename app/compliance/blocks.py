@@ -1,9 +1,12 @@
 """Blocks (28-day averaging windows), leave days and the per-resident day ledger.
 
-Blocks are consecutive 28-day windows from ``period.start``; the last one may be shorter and is
-averaged over its own length. The ledger turns one resident's shifts into per-day totals and free
+Blocks are consecutive 28-day windows from ``period.block_start`` (default ``period.start``),
+clipped to the period; a clipped window shorter than a week joins its neighbour (the one block
+function, :func:`app.schedules.calendar.block_bounds`). Each block is averaged over its own length.
+The ledger turns one resident's shifts into per-day totals and free
 intervals once, so that any window (a block, or a rolling 28 days in strict mode) is summed in
-O(log n) with prefix sums instead of re-walking the shifts.
+O(log n) with prefix sums instead of re-walking the shifts. Its time axis is a
+:class:`~app.schedules.clock.Clock`: with a time zone a day lasts 23 or 25 real hours.
 """
 
 from __future__ import annotations
@@ -12,14 +15,13 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import accumulate
 
-from app.schedules.calendar import BLOCK_DAYS
-from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind
-
-DAY_SECONDS = 86_400
-_SECOND = timedelta(seconds=1)
+from app.compliance.duty_periods import ResidentDuty
+from app.schedules.calendar import BLOCK_DAYS, block_bounds
+from app.schedules.clock import DAY_SECONDS, Clock
+from app.schedules.file_format import ScheduleFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +60,17 @@ def period_days(schedule: ScheduleFile) -> int:
     return (schedule.period.end - schedule.period.start).days + 1
 
 
-def make_blocks(start: date, end: date) -> list[Block]:
-    """Consecutive 28-day blocks from ``start`` to ``end`` inclusive; the last may be shorter."""
-    total = (end - start).days + 1
+def make_blocks(start: date, end: date, anchor: date | None = None) -> list[Block]:
+    """The blocks of [start, end] anchored at ``anchor`` (default ``start``): see block_bounds."""
     return [
-        Block(
-            number=i // BLOCK_DAYS + 1,
-            start=start + timedelta(days=i),
-            end=start + timedelta(days=min(i + BLOCK_DAYS, total) - 1),
-            first_day=i,
-        )
-        for i in range(0, total, BLOCK_DAYS)
+        Block(number=n, start=first, end=last, first_day=(first - start).days)
+        for n, first, last in block_bounds(start, end, anchor)
     ]
+
+
+def schedule_blocks(schedule: ScheduleFile) -> list[Block]:
+    period = schedule.period
+    return make_blocks(period.start, period.end, period.block_start)
 
 
 def rolling_windows(start: date, end: date) -> list[Block]:
@@ -86,10 +87,24 @@ def rolling_windows(start: date, end: date) -> list[Block]:
     ]
 
 
-def block_number(start: date, n_blocks: int, moment: datetime) -> int:
+def block_number(blocks: list[Block], moment: datetime) -> int:
     """The block a moment falls in; moments outside the period count against the nearest block."""
-    index = (moment.date() - start).days // BLOCK_DAYS
-    return min(max(index, 0), n_blocks - 1) + 1
+    index = bisect_right([b.start for b in blocks], moment.date()) - 1
+    return blocks[max(index, 0)].number
+
+
+class BlockFinder:
+    """:func:`block_number` for many moments: the block starts bisected once per call."""
+
+    __slots__ = ("_numbers", "_starts")
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self._starts = [b.start for b in blocks]
+        self._numbers = [b.number for b in blocks]
+
+    def __call__(self, moment: datetime) -> int:
+        index = bisect_right(self._starts, moment.date()) - 1
+        return self._numbers[max(index, 0)]
 
 
 def leave_days_by_resident(schedule: ScheduleFile) -> dict[str, set[int]]:
@@ -105,42 +120,51 @@ def leave_days_by_resident(schedule: ScheduleFile) -> dict[str, set[int]]:
 
 
 class ResidentLedger:
-    """One resident's per-day hours, calls and leave, plus the free intervals of the period."""
+    """One resident's per-day hours, calls and leave, plus the free intervals of the period.
+
+    ``leave`` holds the leave days that count as leave (days with in-house duty already taken
+    out); ``call_starts`` the real instants at which in-house calls start (rule q3).
+    """
 
     def __init__(
         self,
-        period_start: date,
+        clock: Clock,
         n_days: int,
-        shifts: Iterable[ShiftEntry],
+        duty: ResidentDuty,
         leave: set[int],
+        call_starts: Iterable[int] = (),
     ) -> None:
-        self.period_start = period_start
         self.n_days = n_days
-        origin = datetime.combine(period_start, time())
-        horizon = n_days * DAY_SECONDS
+        mids = clock.midnights(n_days)
+        self._midnights = mids
+        horizon = mids[n_days]
+        plain = clock.zone is None
+
+        def day_of(instant: int) -> int:
+            return instant // DAY_SECONDS if plain else clock.day_of(instant, mids)
+
         seconds = [0] * n_days
         calls = [0] * n_days
         busy: list[tuple[int, int]] = []  # every shift, home call included, for the days off
-        home_call, call = ShiftKind.HOME_CALL, ShiftKind.CALL
-        for shift in shifts:
-            kind = shift.kind
-            a = (shift.start - origin) // _SECOND
-            b = (shift.end - origin) // _SECOND
+        for home in duty.home_calls:
+            busy.append((home.a, home.b))
+            # Worked minutes count on the day the home call starts (they carry no timestamps).
+            if 0 <= home.a < horizon:
+                seconds[day_of(home.a)] += home.shift.worked_minutes * 60
+        for span in duty.in_house:
+            a, b = span.a, span.b
             busy.append((a, b))
-            if kind is home_call:
-                # Worked minutes count on the day the home call starts (they carry no timestamps).
-                if 0 <= a < horizon:
-                    seconds[a // DAY_SECONDS] += shift.worked_minutes * 60
-                continue
-            if kind is call and 0 <= a < horizon:
-                calls[a // DAY_SECONDS] += 1
             a, b = max(a, 0), min(b, horizon)
             while a < b:  # split at midnights so any whole-day window clips exactly
-                cut = (a // DAY_SECONDS + 1) * DAY_SECONDS
+                day = day_of(a)
+                cut = mids[day + 1]
                 if cut > b:
                     cut = b
-                seconds[a // DAY_SECONDS] += cut - a
+                seconds[day] += cut - a
                 a = cut
+        for instant in call_starts:
+            if 0 <= instant < horizon:
+                calls[day_of(instant)] += 1
         on_leave = [0] * n_days
         for day in leave:
             seconds[day] = 0  # hours on leave days leave the numerator with the days themselves
@@ -148,7 +172,7 @@ class ResidentLedger:
         self._seconds = list(accumulate(seconds, initial=0))
         self._calls = list(accumulate(calls, initial=0))
         self._leave = list(accumulate(on_leave, initial=0))
-        self._free_starts, self._free_ends = _free_intervals(horizon, busy, leave)
+        self._free_starts, self._free_ends = _free_intervals(mids, busy, leave)
         whole = [
             (e - s) // DAY_SECONDS for s, e in zip(self._free_starts, self._free_ends, strict=True)
         ]
@@ -166,7 +190,7 @@ class ResidentLedger:
             leave_days=self._leave[hi] - self._leave[lo],
             counted_seconds=self._seconds[hi] - self._seconds[lo],
             calls=self._calls[hi] - self._calls[lo],
-            days_off=self._days_off(lo * DAY_SECONDS, hi * DAY_SECONDS),
+            days_off=self._days_off(self._midnights[lo], self._midnights[hi]),
         )
 
     def _days_off(self, lo: int, hi: int) -> int:
@@ -186,14 +210,15 @@ class ResidentLedger:
 
 
 def _free_intervals(
-    horizon: int, busy: list[tuple[int, int]], leave: set[int]
+    midnights: list[int], busy: list[tuple[int, int]], leave: set[int]
 ) -> tuple[list[int], list[int]]:
-    """Complement of the shifts and leave days within the period, in seconds.
+    """Complement of the shifts (home calls included) and leave days within the period.
 
     Shifts stand in for duty periods here: the sub-hour gaps a period absorbs hold no whole day,
     so the whole free days come out the same.
     """
-    busy.extend((d * DAY_SECONDS, (d + 1) * DAY_SECONDS) for d in leave)
+    horizon = midnights[-1]
+    busy.extend((midnights[d], midnights[d + 1]) for d in leave)
     busy.sort()
     starts: list[int] = []
     ends: list[int] = []

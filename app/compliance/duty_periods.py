@@ -1,41 +1,64 @@
-"""Continuous duty periods and the free gaps between them (spec: "Duty periods").
+"""One resident's duty: in-house spans, home calls, continuous duty periods and the gaps between.
 
-Shifts of one resident that overlap or are less than 60 minutes apart merge into one period.
-In-house shifts and home calls are merged separately (home_call merges only with home_call), so a
-home call never stretches an in-house period, yet it still separates two free gaps.
+Spec "Duty periods": in-house shifts (every kind but ``home_call``, call-ins included) that
+overlap or are less than 60 minutes apart merge into one continuous duty period. Home call forms
+no duty period and never joins one: time on the pager is not clinical work. An in-house shift
+lying inside a home call is a call-in (work done in the hospital when called): it is part of the
+duty periods like any in-house shift, but a gap that ends at or starts from one is no off-duty
+period for the 8-hour rule (returning when called starts no new off-duty period).
+
+Lengths are measured on a :class:`~app.schedules.clock.Clock` (real elapsed seconds when the file
+names a time zone); ``start``/``end`` stay local times for dates in messages and blocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import pairwise
 from operator import attrgetter
 from typing import NamedTuple
 
-from app.schedules.file_format import ShiftEntry, ShiftKind
+from app.schedules.clock import Clock
+from app.schedules.file_format import ShiftEntry, ShiftKind, call_in_flags
 
 MERGE_GAP = timedelta(minutes=60)
 """Shifts closer than this belong to one continuous duty period (exactly 60 min apart do not)."""
+_MERGE_SECONDS = 3600
 
 
 # NamedTuples rather than frozen dataclasses: a large year makes ~15k of each, twice as fast.
+class Span(NamedTuple):
+    """One shift on the real time axis: ``a``/``b`` are seconds from the clock's origin."""
+
+    shift: ShiftEntry
+    a: int
+    b: int
+    call_in: bool
+
+
 class DutyPeriod(NamedTuple):
     start: datetime
     end: datetime
-    home_call: bool
+    a: int  # real seconds from the clock's origin
+    b: int
     shifts: tuple[ShiftEntry, ...]
+    starts_with_call_in: bool
+    ends_with_call_in: bool
+    calls: tuple[int, ...]
+    """Real starts of its ``call`` shifts that are not call-ins (in-house calls, rule q3)."""
 
     @property
     def duration(self) -> timedelta:
-        return self.end - self.start
+        return timedelta(seconds=self.b - self.a)
 
     @property
     def hours(self) -> float:
-        return self.duration.total_seconds() / 3600
+        return (self.b - self.a) / 3600
 
 
 class Gap(NamedTuple):
-    """Free time after ``before`` until ``after`` starts; zero when they touch or overlap."""
+    """Free time after ``before`` until ``after`` starts."""
 
     before: DutyPeriod
     after: DutyPeriod
@@ -44,58 +67,84 @@ class Gap(NamedTuple):
 
     @property
     def duration(self) -> timedelta:
-        return self.end - self.start
+        return timedelta(seconds=self.after.a - self.before.b)
 
     @property
     def hours(self) -> float:
-        return self.duration.total_seconds() / 3600
+        return (self.after.a - self.before.b) / 3600
+
+    @property
+    def after_call_in(self) -> bool:
+        """Ends at or starts from a call-in: not an off-duty period (8-hour rule)."""
+        return self.before.ends_with_call_in or self.after.starts_with_call_in
+
+
+class ResidentDuty(NamedTuple):
+    in_house: list[Span]  # by start, call-ins included
+    home_calls: list[Span]  # by start
+    periods: list[DutyPeriod]  # in-house only, by start
+    gaps: list[Gap]
 
 
 _by_start = attrgetter("start")
 
 
-def merge_duty_periods(shifts: Iterable[ShiftEntry]) -> list[DutyPeriod]:
-    """Merge one resident's shifts into duty periods, ordered by start."""
-    # One open run per class (in-house, home call): they never mix.
-    starts: dict[bool, datetime] = {}
-    ends: dict[bool, datetime] = {}
-    members: dict[bool, list[ShiftEntry]] = {}
+def resident_duty(shifts: Iterable[ShiftEntry], clock: Clock) -> ResidentDuty:
+    """Split one resident's (valid, non-overlapping) shifts and merge the duty periods."""
+    ordered = sorted(shifts, key=_by_start)
+    home_kind = ShiftKind.HOME_CALL
+    home = [s for s in ordered if s.kind is home_kind]
+    in_house = [s for s in ordered if s.kind is not home_kind] if home else ordered
+    flags = call_in_flags(in_house, home) if home else [False] * len(in_house)
+    seconds = clock.seconds
+    spans = [
+        Span(s, seconds(s.start), seconds(s.end), f) for s, f in zip(in_house, flags, strict=True)
+    ]
+    calls = [Span(s, seconds(s.start), seconds(s.end), False) for s in home]
+    periods = _merge(spans)
+    return ResidentDuty(spans, calls, periods, duty_gaps(periods))
+
+
+def _merge(spans: list[Span]) -> list[DutyPeriod]:
     periods: list[DutyPeriod] = []
-    home_call = ShiftKind.HOME_CALL
-    for shift in sorted(shifts, key=_by_start):
-        home = shift.kind is home_call
-        start = shift.start
-        if home in ends and start - ends[home] < MERGE_GAP:
-            members[home].append(shift)
-            if shift.end > ends[home]:
-                ends[home] = shift.end
+    if not spans:
+        return periods
+    call = ShiftKind.CALL
+    first = spans[0]
+    members = [first.shift]
+    calls = [first.a] if first.shift.kind is call and not first.call_in else []
+    start, end, a, b = first.shift.start, first.shift.end, first.a, first.b
+    starts_in = ends_in = first.call_in
+    for span in spans[1:]:
+        if span.a - b < _MERGE_SECONDS:
+            members.append(span.shift)
+            if span.b > b:
+                end, b, ends_in = span.shift.end, span.b, span.call_in
+            if span.shift.kind is call and not span.call_in:
+                calls.append(span.a)
             continue
-        if home in ends:
-            periods.append(DutyPeriod(starts[home], ends[home], home, tuple(members[home])))
-        starts[home], ends[home], members[home] = start, shift.end, [shift]
-    for home, end in ends.items():
-        periods.append(DutyPeriod(starts[home], end, home, tuple(members[home])))
-    if len(ends) > 1:  # both classes present: interleave them by start, longer first on ties
-        periods.sort(key=lambda p: (p.start, p.start - p.end))
+        periods.append(
+            DutyPeriod(start, end, a, b, tuple(members), starts_in, ends_in, tuple(calls))
+        )
+        members = [span.shift]
+        calls = [span.a] if span.shift.kind is call and not span.call_in else []
+        start, end, a, b = span.shift.start, span.shift.end, span.a, span.b
+        starts_in = ends_in = span.call_in
+    periods.append(DutyPeriod(start, end, a, b, tuple(members), starts_in, ends_in, tuple(calls)))
     return periods
 
 
-def duty_gaps(periods: list[DutyPeriod]) -> list[Gap]:
-    """The gaps between consecutive duty periods (ordered by start, as returned above).
+def merge_duty_periods(
+    shifts: Iterable[ShiftEntry], clock: Clock | None = None
+) -> list[DutyPeriod]:
+    """The continuous duty periods of one resident's shifts, ordered by start (home calls only
+    mark call-ins). Without a clock: wall-clock durations from the first shift's day."""
+    ordered = sorted(shifts, key=_by_start)
+    if clock is None:
+        clock = Clock(ordered[0].start.date() if ordered else datetime.min.date())
+    return resident_duty(ordered, clock).periods
 
-    Each gap belongs to the period whose end bounds it. A home-call period can only overlap an
-    in-house one in contrived cases (a short shift wedged between two home calls); time covered by
-    either is duty, so such an overlap yields no gap, or a zero gap when duty simply continues.
-    """
-    gaps: list[Gap] = []
-    if not periods:
-        return gaps
-    owner = periods[0]
-    for period in periods[1:]:
-        if period.start >= owner.end:
-            gaps.append(Gap(owner, period, owner.end, period.start))
-            owner = period
-        elif period.end > owner.end:
-            gaps.append(Gap(owner, period, owner.end, owner.end))
-            owner = period
-    return gaps
+
+def duty_gaps(periods: list[DutyPeriod]) -> list[Gap]:
+    """The gaps between consecutive duty periods (ordered by start; periods never overlap)."""
+    return [Gap(p, q, p.end, q.start) for p, q in pairwise(periods)]

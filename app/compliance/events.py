@@ -17,7 +17,7 @@ class Severity(StrEnum):
 
 
 class RuleId(StrEnum):
-    """The seven rules of ``spec/acgme-rules.md`` (``app.compliance.rules`` checks them)."""
+    """The rules of ``spec/acgme-rules.md`` (``app.compliance.rules`` checks them)."""
 
     HOURS_80_WEEKLY = "hours_80_weekly"
     REST_AFTER_24H_CALL = "rest_after_24h_call"
@@ -26,11 +26,12 @@ class RuleId(StrEnum):
     IN_HOUSE_CALL_Q3 = "in_house_call_q3"
     PGY1_MOONLIGHTING = "pgy1_moonlighting"
     REST_BETWEEN_SHIFTS_8H = "rest_between_shifts_8h"
+    DUTY_ON_LEAVE = "duty_on_leave"
 
 
 AVERAGED_RULE_IDS = (RuleId.HOURS_80_WEEKLY, RuleId.ONE_DAY_OFF_IN_7, RuleId.IN_HOUSE_CALL_Q3)
 """Averaged over a block; strict mode also checks them over rolling windows (as warnings)."""
-WARNING_RULE_IDS = frozenset({RuleId.REST_BETWEEN_SHIFTS_8H})
+WARNING_RULE_IDS = frozenset({RuleId.REST_BETWEEN_SHIFTS_8H, RuleId.DUTY_ON_LEAVE})
 
 
 def rolling_rule_id(rule_id: str) -> str:

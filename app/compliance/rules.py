@@ -1,24 +1,26 @@
-"""The seven ACGME duty-hour rules of ``spec/acgme-rules.md``, each a small pure check.
+"""The ACGME duty-hour rules of ``spec/acgme-rules.md`` (revision 2), each a small pure check.
 
 Averaged rules look at one resident's :class:`WindowTotals` (a block, or a rolling window in
-strict mode); per-event rules look at one duty period or gap. A check returns the finding or None.
+strict mode); per-event rules look at one resident's duty periods, gaps and home calls.
 Comparisons are done in whole seconds so the boundaries (exactly 80 h/week, exactly 28 h) are exact.
 
 Readings of the spec worth knowing:
-- home-call duty periods are duty periods, so the per-event rules (28 h, 14 h and 8 h rest) see
-  them too; they only never merge with in-house shifts.
+- home call is never a duty period: 24 + 4 and the 8-hour warning see in-house duty periods
+  only; a home call is duty only for the day-off rule and the 14 h after 24 h in house.
+- a gap that ends at or starts from a call-in is no off-duty period (no 8-hour warning).
 - home-call ``worked_minutes`` count in the window where the home call starts.
 - ``value`` is rounded to one decimal, so 28 h 01 min reads 28.0; messages give h and min.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from app.compliance.blocks import WindowTotals
-from app.compliance.duty_periods import DutyPeriod, Gap
+from app.compliance.duty_periods import DutyPeriod, Gap, ResidentDuty
 from app.compliance.events import (
     AVERAGED_RULE_IDS,
     RuleId,
@@ -82,6 +84,7 @@ MAX_CONTINUOUS_24_4 = _rule(RuleId.MAX_CONTINUOUS_24_4, "6.22 (VI.F.3.a)")
 IN_HOUSE_CALL_Q3 = _rule(RuleId.IN_HOUSE_CALL_Q3, "6.27 (VI.F.7)")
 PGY1_MOONLIGHTING = _rule(RuleId.PGY1_MOONLIGHTING, "6.25.b (VI.F.5.c)")
 REST_BETWEEN_SHIFTS_8H = _rule(RuleId.REST_BETWEEN_SHIFTS_8H, "6.21 (VI.F.2.a)")
+DUTY_ON_LEAVE = _rule(RuleId.DUTY_ON_LEAVE, "none (program record)")
 
 RULES: tuple[Rule, ...] = (
     HOURS_80_WEEKLY,
@@ -91,6 +94,7 @@ RULES: tuple[Rule, ...] = (
     IN_HOUSE_CALL_Q3,
     PGY1_MOONLIGHTING,
     REST_BETWEEN_SHIFTS_8H,
+    DUTY_ON_LEAVE,
 )
 AVERAGED_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.id in AVERAGED_RULE_IDS)
 
@@ -134,10 +138,23 @@ def in_house_call_q3(t: WindowTotals, rule: Rule = IN_HOUSE_CALL_Q3) -> Violatio
 # They take whole lists (and a block lookup for the few hits) because a year has ~15k periods.
 
 BlockOf = Callable[[datetime], int]
-_MAX_CONTINUOUS = timedelta(hours=MAX_CONTINUOUS_HOURS)
-_LONG_PERIOD = timedelta(hours=LONG_PERIOD_HOURS)
-_REST_AFTER_LONG = timedelta(hours=REST_AFTER_LONG_HOURS)
-_REST_BETWEEN = timedelta(hours=REST_BETWEEN_HOURS)
+_MAX_CONTINUOUS = MAX_CONTINUOUS_HOURS * HOUR
+_LONG_PERIOD = LONG_PERIOD_HOURS * HOUR
+_REST_AFTER_LONG = REST_AFTER_LONG_HOURS * HOUR
+_REST_BETWEEN = REST_BETWEEN_HOURS * HOUR
+
+
+def in_house_call_starts(periods: Iterable[DutyPeriod]) -> list[int]:
+    """When in-house calls start (rule q3), as real seconds: each ``call`` shift that is not a
+    call-in, and each duty period of 24 h or more holding no such shift (a 24-hour shift is call
+    by any name)."""
+    starts: list[int] = []
+    for p in periods:
+        if p.calls:
+            starts.extend(p.calls)
+        elif p.b - p.a >= _LONG_PERIOD:
+            starts.append(p.a)
+    return starts
 
 
 def max_continuous_24_4(
@@ -154,26 +171,43 @@ def max_continuous_24_4(
             block_of(p.start),
         )
         for p in periods
-        if p.end - p.start > _MAX_CONTINUOUS
+        if p.b - p.a > _MAX_CONTINUOUS
     ]
 
 
-def rest_after_24h_call(resident: str, gaps: Iterable[Gap], block_of: BlockOf) -> list[Violation]:
-    """Once per duty period of 24 h or more that is followed by less than 14 h off."""
-    return [
-        REST_AFTER_24H_CALL.record(
-            resident,
-            g.before.start.date(),
-            g.before.end.date(),
-            round(g.hours, 1),
-            REST_AFTER_LONG_HOURS,
-            f"{_duration(g.hours * HOUR)} off after {_duration(g.before.hours * HOUR)} "
-            f"of continuous duty, {REST_AFTER_LONG_HOURS} h required",
-            block_of(g.before.start),
+def rest_after_24h_call(resident: str, duty: ResidentDuty, block_of: BlockOf) -> list[Violation]:
+    """Once per in-house duty period of 24 h or more followed by less than 14 h before the next
+    duty of any kind: the next duty period, or a home call (0 h if one is in progress)."""
+    found: list[Violation] = []
+    periods, homes = duty.periods, duty.home_calls
+    home_ends = [h.b for h in homes]
+    for i, p in enumerate(periods):
+        if p.b - p.a < _LONG_PERIOD:
+            continue
+        rests: list[tuple[int, str]] = []
+        if i + 1 < len(periods):
+            rests.append((periods[i + 1].a - p.b, ""))
+        k = bisect_right(home_ends, p.b)  # first home call still running after the period
+        if k < len(homes):
+            rests.append((max(homes[k].a - p.b, 0), " before a home call"))
+        if not rests:
+            continue
+        rest, what = min(rests)
+        if rest >= _REST_AFTER_LONG:
+            continue
+        found.append(
+            REST_AFTER_24H_CALL.record(
+                resident,
+                p.start.date(),
+                p.end.date(),
+                round(rest / HOUR, 1),
+                REST_AFTER_LONG_HOURS,
+                f"{_duration(rest)} off after {_duration(p.b - p.a)} of continuous duty"
+                f"{what}, {REST_AFTER_LONG_HOURS} h required",
+                block_of(p.start),
+            )
         )
-        for g in gaps
-        if g.end - g.start < _REST_AFTER_LONG and g.before.end - g.before.start >= _LONG_PERIOD
-    ]
+    return found
 
 
 def rest_between_shifts_8h(
@@ -190,7 +224,7 @@ def rest_between_shifts_8h(
             block_of(g.before.start),
         )
         for g in gaps
-        if g.end - g.start < _REST_BETWEEN
+        if g.after.a - g.before.b < _REST_BETWEEN and not g.after_call_in
     ]
 
 
@@ -214,4 +248,21 @@ def pgy1_moonlighting(
         for p in periods
         for shift in p.shifts
         if shift.kind is ShiftKind.MOONLIGHTING
+    ]
+
+
+def duty_on_leave(resident: str, days: dict[date, float], block_of: BlockOf) -> list[Violation]:
+    """One warning per leave day with in-house duty (``days``: date -> hours starting on it)."""
+    return [
+        DUTY_ON_LEAVE.record(
+            resident,
+            day,
+            day,
+            round(hours, 1),
+            0,
+            f"{_duration(hours * HOUR)} of in-house duty on leave day {day.isoformat()}: "
+            "the day counts as a working day",
+            block_of(datetime.combine(day, datetime.min.time())),
+        )
+        for day, hours in sorted(days.items())
     ]

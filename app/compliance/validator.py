@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, timedelta
 
 import app.compliance.rules as rules
 from app.compliance.blocks import (
+    BlockFinder,
     ResidentLedger,
-    block_number,
     leave_days_by_resident,
-    make_blocks,
     period_days,
     rolling_windows,
+    schedule_blocks,
 )
-from app.compliance.duty_periods import duty_gaps, merge_duty_periods
+from app.compliance.duty_periods import Span, resident_duty
 from app.compliance.report import ComplianceReport, Violation
+from app.schedules.clock import Clock, load_zone
 from app.schedules.file_format import ScheduleFile, ShiftEntry
 
 _AVERAGED_CHECKS = (rules.hours_80_weekly, rules.one_day_off_in_7, rules.in_house_call_q3)
@@ -23,36 +24,55 @@ _ROLLING = tuple(zip(_AVERAGED_CHECKS, (r.rolling() for r in rules.AVERAGED_RULE
 _RULE_ORDER = {rule.id: i for i, rule in enumerate(rules.RULES)}
 
 
+def schedule_clock(schedule: ScheduleFile) -> Clock:
+    """The real time axis of a (parsed, so valid) schedule: seconds from its first midnight."""
+    zone = load_zone(schedule.timezone) if schedule.timezone else None
+    return Clock(schedule.period.start, zone)
+
+
+def _duty_on_leave(first: date, in_house: list[Span], leave: set[int]) -> dict[int, float]:
+    """Leave days (as day indices) on which an in-house shift starts, with its hours."""
+    found: dict[int, float] = {}
+    for span in in_house:
+        day = (span.shift.start.date() - first).days
+        if day in leave:
+            found[day] = found.get(day, 0.0) + (span.b - span.a) / 3600
+    return found
+
+
 def validate_schedule(schedule: ScheduleFile, *, strict: bool = False) -> ComplianceReport:
-    """Check every resident against the seven rules, per 28-day block.
+    """Check every resident against the rules, per block (spec revision 2).
 
     ``strict`` also checks the three averaged rules over every rolling 28-day window, reported as
     warnings with the ``_rolling`` suffix (stricter than ACGME, which averages per block).
     """
     first = schedule.period.start
     n_days = period_days(schedule)
-    blocks = make_blocks(first, schedule.period.end)
+    clock = schedule_clock(schedule)
+    blocks = schedule_blocks(schedule)
     windows = rolling_windows(first, schedule.period.end) if strict else []
     leave = leave_days_by_resident(schedule)
     shifts: dict[str, list[ShiftEntry]] = defaultdict(list)
     for shift in schedule.shifts:
         shifts[shift.resident].append(shift)
-
-    def block_of(moment: datetime) -> int:
-        """Per-event findings count against the block in which their duty period starts."""
-        return block_number(first, len(blocks), moment)
+    block_of = BlockFinder(blocks)  # per-event findings count where their duty period starts
 
     found: list[Violation] = []
     for resident in schedule.residents:
-        own = shifts.get(resident.id, [])
-        periods = merge_duty_periods(own)
-        gaps = duty_gaps(periods)
-        found += rules.max_continuous_24_4(resident.id, periods, block_of)
-        found += rules.rest_after_24h_call(resident.id, gaps, block_of)
-        found += rules.rest_between_shifts_8h(resident.id, gaps, block_of)
-        found += rules.pgy1_moonlighting(resident, periods, block_of)
+        duty = resident_duty(shifts.get(resident.id, []), clock)
+        found += rules.max_continuous_24_4(resident.id, duty.periods, block_of)
+        found += rules.rest_after_24h_call(resident.id, duty, block_of)
+        found += rules.rest_between_shifts_8h(resident.id, duty.gaps, block_of)
+        found += rules.pgy1_moonlighting(resident, duty.periods, block_of)
 
-        ledger = ResidentLedger(first, n_days, own, leave.get(resident.id, set()))
+        own_leave = leave.get(resident.id, set())
+        worked = _duty_on_leave(first, duty.in_house, own_leave) if own_leave else {}
+        if worked:  # work is never hidden by a leave entry: the day stays in the averages
+            own_leave = own_leave - worked.keys()
+            on_dates = {first + timedelta(days=d): h for d, h in worked.items()}
+            found += rules.duty_on_leave(resident.id, on_dates, block_of)
+        calls = rules.in_house_call_starts(duty.periods)
+        ledger = ResidentLedger(clock, n_days, duty, own_leave, calls)
         for b in blocks:
             totals = ledger.totals(resident.id, b, f"block {b.number}", b.number)
             found.extend(v for check in _AVERAGED_CHECKS if (v := check(totals)))

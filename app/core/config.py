@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     service_name: str = Field(default="residency-scheduler", min_length=1, max_length=64)
 
+    # Generation jobs (docs/configuration.md): who runs them, where they wait without Redis
+    generation_worker: Literal["embedded", "external"] = "embedded"
+    generation_queue_file: str | None = None  # None: generation-queue.db beside the SQLite db
+
     # Logging (docs/logging.md)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     log_format: Literal["json", "console"] = "json"

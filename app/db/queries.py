@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, ScalarResult, Select, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -73,6 +73,38 @@ async def ensure_unique(
     holder = await session.scalar(select(column.class_.id).where(column == value))
     if holder is not None and holder != own_id:
         raise ConflictError(f"a {label} with {column.key} {value!r} already exists")
+
+
+async def take_write_lock(session: AsyncSession, model: type[Identified]) -> None:
+    """On SQLite, make the rest of ``session``'s transaction a writer now: a no-op on PostgreSQL.
+
+    Python's ``sqlite3`` (under aiosqlite) runs a SELECT outside any transaction and begins one
+    only before the first INSERT/UPDATE/DELETE, so "read, check, then write" is not atomic and
+    ``SELECT ... FOR UPDATE`` does not exist. An UPDATE that matches no row (``WHERE 0``: no
+    row, so no trigger fires) begins the transaction and takes SQLite's one write lock, waiting
+    up to the busy timeout for another writer to commit. Until this transaction ends no one else
+    writes, and its reads see the newest data. A transaction that has already written holds the
+    lock (and its earlier reads ran outside it): the statement changes nothing then.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(model)
+            .where(false())
+            .values({model.id: model.id})
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def lock_for_update(session: AsyncSession, statement: Select[M]) -> ScalarResult[M]:
+    """The rows ``statement`` selects, locked until the transaction ends: ``SELECT ... FOR
+    UPDATE`` on PostgreSQL, the database's write lock taken first on SQLite
+    (:func:`take_write_lock`). Rows this session loaded before are refreshed, not served from
+    its identity map, so a check that follows reads what the lock protects."""
+    model = statement.column_descriptions[0]["entity"]
+    await take_write_lock(session, model)
+    return await session.scalars(
+        statement.with_for_update().execution_options(populate_existing=True)
+    )
 
 
 def set_fields(data: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class JobRead(BaseModel):
     seed: int
     time_limit: float | None
     created_at: datetime
+    started_at: datetime | None
     finished_at: datetime | None
     progress: ProgressRead | None
     outcome: str | None = Field(description="optimal, feasible, infeasible, timeout or error")
@@ -68,15 +69,19 @@ class JobRead(BaseModel):
 
 
 @router.post("/schedule/generate", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
-async def start_generation(jobs: GenerationJobsDep, _: Editor, body: GenerateRequest) -> JobRead:
-    """Start generating a year; poll ``/generation-jobs/{id}``. On success the result becomes
-    the active schedule."""
+async def start_generation(
+    jobs: GenerationJobsDep, editor: Editor, body: GenerateRequest
+) -> JobRead:
+    """Start generating a year; poll ``/generation-jobs/{id}`` (any replica answers). On
+    success the result becomes the active schedule. 409 while 4 jobs wait or run."""
     try:
         program = demo_program(body.demo) if body.demo else parse_program(body.program)
     except ProgramFileError as exc:
         raise InvalidInputError(f"program: {exc}") from None
     try:
-        job = jobs.submit(program, seed=body.seed, time_limit=body.time_limit)
+        job = await jobs.submit(
+            program, seed=body.seed, time_limit=body.time_limit, requested_by=editor.user_id
+        )
     except TooManyJobsError as exc:
         raise ConflictError(str(exc)) from None
     publish(UserAction(action="schedule_generate"))
@@ -85,14 +90,15 @@ async def start_generation(jobs: GenerationJobsDep, _: Editor, body: GenerateReq
 
 @router.get("/generation-jobs", response_model=list[JobRead])
 async def list_jobs(jobs: GenerationJobsDep, _: Editor) -> list[JobRead]:
-    return [JobRead.of(j) for j in jobs.all()]
+    """The newest generation jobs (at most 100), from every replica and worker."""
+    return [JobRead.of(j) for j in await jobs.all()]
 
 
 @router.get("/generation-jobs/{job_id}", response_model=JobRead)
 async def get_job(
     jobs: GenerationJobsDep, _: Editor, job_id: Annotated[str, Path(max_length=64)]
 ) -> JobRead:
-    job = jobs.get(job_id)
+    job = await jobs.get(job_id)
     if job is None:
         raise NotFoundError(f"generation job {job_id} not found")
     return JobRead.of(job)

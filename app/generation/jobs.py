@@ -1,8 +1,17 @@
-"""Generation jobs: CP-SAT runs off the event loop, one at a time, with pollable status.
+"""Generation jobs: rows in the database, run through a job queue, pollable from any replica.
 
-Jobs live in the process that accepted them (a restart forgets them; the stored schedule is
-what persists). The solver runs in a single worker thread: OR-Tools releases the GIL while it
-searches, and two cores are better spent on one solve than on two.
+``POST /schedule/generate`` stores a job (``queued``) and queues its id on huey
+(:mod:`app.generation.queue`: Redis with ``REDIS_URL``, else a SQLite file). A consumer takes
+it: by default one embedded in each API process (``GENERATION_WORKER=embedded``, nothing else
+to start), or ``residency-scheduler worker`` processes (``GENERATION_WORKER=external``). It
+claims the row, solves in a thread of its own (OR-Tools releases the GIL; one solve at a time
+per consumer: two cores are better spent on one solve than on two), writes progress and a
+heartbeat about once a second and stores the result (:mod:`app.generation.runner`).
+
+Any replica answers ``GET /generation-jobs/{id}`` from the row, and a restart forgets nothing:
+queued jobs wait for a consumer; a running job whose worker died (no heartbeat for
+``STALE_AFTER`` seconds, or its process gone from this machine) is failed with an explanation
+a coordinator can act on.
 """
 
 from __future__ import annotations
@@ -10,41 +19,70 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from datetime import UTC, datetime, timedelta
 
-from app.compliance.events import ScheduleGenerated
-from app.compliance.service import announce, checked
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from app.core.config import Settings
+from app.db.base import utcnow
 from app.db.engine import Database
-from app.events import publish
-from app.generation import Program
-from app.schedules.generated import store_generated
-
-if TYPE_CHECKING:
-    from app.generation.generator import GenerationResult, Progress
-from app.tracing import add_span_attributes, trace_function
+from app.errors import DomainError
+from app.generation.models import (
+    PENDING,
+    STALE_AFTER,
+    WORKER_STOPPED,
+    GenerationJobRecord,
+    JobStatus,
+)
+from app.generation.program import Program
+from app.generation.queue import JobConsumer, JobQueue, build_huey, queue_file
+from app.generation.runner import JobRunner, fail_abandoned, worker_name
 
 logger = logging.getLogger(__name__)
 
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
+Job = GenerationJobRecord
 MAX_PENDING = 4
+LISTED = 100  # GET /generation-jobs: the newest jobs
+STOP_WAIT_SECONDS = 1.5  # an idle consumer thread ends within this; a solving one is not waited
+QUEUE_DOWN = "the generation queue cannot be reached; try again in a moment"
 
 
 class TooManyJobsError(RuntimeError):
     pass
 
 
+class QueueUnavailableError(DomainError):
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    phase: str
+    solutions: int
+    objective: float | None
+    bound: float | None
+    elapsed: float
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None else None
+
+
 @dataclass
 class GenerationJob:
+    """A job as the API shows it (read from its row)."""
+
     id: str
     seed: int
     time_limit: float | None
     status: JobStatus = "queued"
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_at: datetime | None = None
     finished_at: datetime | None = None
-    progress: Progress | None = None
+    progress: JobProgress | None = None
     outcome: str | None = None
     explanation: str | None = None
     objective: float | None = None
@@ -52,78 +90,158 @@ class GenerationJob:
     shifts: int | None = None
     academic_year_id: int | None = None
 
+    @classmethod
+    def of(cls, row: GenerationJobRecord) -> GenerationJob:
+        p = row.progress
+        return cls(
+            id=row.id,
+            seed=row.seed,
+            time_limit=row.time_limit,
+            status=row.status,  # type: ignore[arg-type]  # written by this package only
+            created_at=_aware(row.created_at) or datetime.now(UTC),
+            started_at=_aware(row.started_at),
+            finished_at=_aware(row.finished_at),
+            progress=JobProgress(
+                phase=str(p["phase"]),
+                solutions=int(p["solutions"]),
+                objective=p.get("objective"),
+                bound=p.get("bound"),
+                elapsed=float(p["elapsed"]),
+            )
+            if p
+            else None,
+            outcome=row.outcome,
+            explanation=row.explanation,
+            objective=row.objective,
+            wall_time=row.wall_time,
+            shifts=row.shifts,
+            academic_year_id=row.academic_year_id,
+        )
+
+
+def _silent(row: GenerationJobRecord) -> bool:
+    if row.status != "running":
+        return False
+    limit = utcnow() - timedelta(seconds=STALE_AFTER)
+    return row.heartbeat_at is None or row.heartbeat_at < limit
+
 
 class GenerationJobs:
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._jobs: dict[str, GenerationJob] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cp-sat")
-        self._tasks: set[asyncio.Task[None]] = set()
+    """Submit and read jobs (any process); run them here too when ``embedded``."""
 
-    def get(self, job_id: str) -> GenerationJob | None:
-        return self._jobs.get(job_id)
+    def __init__(self, database: Database, queue: JobQueue, *, worker: str, embedded: bool) -> None:
+        self.database = database
+        self.queue = queue
+        self.worker = worker  # the name this process's consumer claims jobs under
+        self.embedded = embedded
+        self._consumer: JobConsumer | None = None
 
-    def all(self) -> list[GenerationJob]:
-        return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, database: Database, *, embedded: bool | None = None
+    ) -> GenerationJobs:
+        """The jobs of ``settings``' database and queue; ``embedded`` (default: from
+        GENERATION_WORKER) says whether :meth:`start` runs a consumer in this process."""
+        worker = worker_name()
+        runner = JobRunner(settings, worker)
+        queue = JobQueue(build_huey(settings), runner, on_start=runner.recover)
+        if embedded is None:
+            embedded = settings.generation_worker == "embedded"
+        where = "redis" if settings.redis_url else str(queue_file(settings))
+        logger.debug("generation queue", extra={"queue": where})
+        return cls(database, queue, worker=worker, embedded=embedded)
 
-    def submit(self, program: Program, *, seed: int, time_limit: float | None) -> GenerationJob:
-        pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
-        if pending >= MAX_PENDING:
-            raise TooManyJobsError(f"{pending} generation jobs are already waiting or running")
-        job = GenerationJob(id=uuid.uuid4().hex, seed=seed, time_limit=time_limit)
-        self._jobs[job.id] = job
-        task = asyncio.get_running_loop().create_task(self._run(job, program))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
+    # --- the API's side ----------------------------------------------------------------------
 
-    @trace_function("schedule_generation")
-    async def _run(self, job: GenerationJob, program: Program) -> None:
-        add_span_attributes(resident_count=len(program.roster()), blocks=program.blocks)
-        loop = asyncio.get_running_loop()
-
-        def solve() -> GenerationResult:
-            job.status = "running"
-
-            def on_progress(progress: Progress) -> None:
-                job.progress = progress
-
-            from app.generation.generator import generate_schedule
-
-            return generate_schedule(
-                program, seed=job.seed, time_limit=job.time_limit, on_progress=on_progress
+    async def submit(
+        self,
+        program: Program,
+        *,
+        seed: int,
+        time_limit: float | None,
+        requested_by: int | None = None,
+    ) -> GenerationJob:
+        row = Job(
+            id=uuid.uuid4().hex,
+            status="queued",
+            seed=seed,
+            time_limit=time_limit,
+            program=program.model_dump(mode="json"),
+            requested_by=requested_by,
+            created_at=utcnow(),
+        )
+        async with self.database.session() as session:
+            await fail_abandoned(session)  # a dead worker's job no longer counts as pending
+            pending = await session.scalar(
+                select(func.count()).select_from(Job).where(Job.status.in_(PENDING))
             )
-
+            if (pending or 0) < MAX_PENDING:
+                session.add(row)
+        if (pending or 0) >= MAX_PENDING:
+            raise TooManyJobsError(f"{pending} generation jobs are already waiting or running")
         try:
-            result = await loop.run_in_executor(self._executor, solve)
-            await self._finish(job, program, result)
+            await asyncio.to_thread(self.queue.enqueue, row.id)
         except Exception:
-            logger.exception("generation job failed unexpectedly")
-            job.status, job.outcome = "failed", "error"
-            add_span_attributes(outcome="error")
-            job.explanation = "the generator failed unexpectedly; see the service log"
-            publish(ScheduleGenerated("error", 0.0, len(program.roster())))
-        finally:
-            job.finished_at = datetime.now(UTC)
+            logger.exception("could not queue a generation job", extra={"job_id": row.id})
+            async with self.database.session() as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == row.id, Job.status == "queued")
+                    .values(status="failed", outcome="error", explanation=QUEUE_DOWN)
+                    .values(finished_at=utcnow())
+                )
+            raise QueueUnavailableError(QUEUE_DOWN) from None
+        return GenerationJob.of(row)
 
-    async def _finish(self, job: GenerationJob, program: Program, result: GenerationResult) -> None:
-        job.outcome, job.wall_time = result.status, result.wall_time
-        job.objective, job.explanation = result.objective, result.explanation
-        add_span_attributes(outcome=result.status)
-        publish(ScheduleGenerated(result.status, result.wall_time, len(program.roster())))
-        if result.schedule is None:
-            job.status = "failed"
+    async def get(self, job_id: str) -> GenerationJob | None:
+        async with self.database.session() as session:
+            rows = await self._read(session, Job.id == job_id)
+        return GenerationJob.of(rows[0]) if rows else None
+
+    async def all(self) -> list[GenerationJob]:
+        """The newest jobs first (at most ``LISTED``)."""
+        async with self.database.session() as session:
+            rows = await self._read(session, None)
+        return [GenerationJob.of(row) for row in rows]
+
+    async def _read(self, session: AsyncSession, where: object) -> list[GenerationJobRecord]:
+        query = select(Job).options(defer(Job.program)).order_by(Job.created_at.desc())
+        if where is not None:
+            query = query.where(where)  # type: ignore[arg-type]
+        rows = list(await session.scalars(query.limit(LISTED)))
+        if any(_silent(row) for row in rows):  # a worker died: say so instead of "running"
+            await fail_abandoned(session)
+            query = query.execution_options(populate_existing=True)
+            rows = list(await session.scalars(query.limit(LISTED)))
+        return rows
+
+    # --- the embedded consumer ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """With GENERATION_WORKER=embedded: take jobs off the queue in this process (a thread;
+        before the first job it fails the jobs of dead workers and re-queues queued ones)."""
+        if not self.embedded or self._consumer is not None:
             return
-        report = checked(result.schedule, "generation")
-        async with self._database.session() as session:
-            summary = await store_generated(session, program, result)
-        # Stored as the active schedule: its report now drives the "current violations" gauges.
-        announce(report, "generation", whole=True)
-        job.shifts, job.academic_year_id = summary.shifts, summary.academic_year_id
-        add_span_attributes(shifts=summary.shifts)
-        job.status = "succeeded"
+        self._consumer = self.queue.consumer()
+        self._consumer.start()
+        logger.info("generation jobs run in this process (GENERATION_WORKER=embedded)")
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop taking jobs; a solve still running here is given up (its job failed, so no
+        poller waits for a process that is going away)."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop()
+            if not await asyncio.to_thread(consumer.wait, STOP_WAIT_SECONDS):
+                await self.abandon()
+        await asyncio.to_thread(self.queue.close)
+
+    async def abandon(self) -> int:
+        """Fail the jobs this process's consumer is running (it is stopping)."""
+        async with self.database.session() as session:
+            given_up = await fail_abandoned(session, workers=[self.worker])
+        if given_up:
+            logger.warning(
+                "generation stopped while solving", extra={"explanation": WORKER_STOPPED}
+            )
+        return given_up

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
 from app.api import API_PREFIX
+from app.api.json_bodies import OffloadedJSONRoute, in_thread
 from app.api.pagination import Page, Pagination, page_of
 from app.api.params import ensure_ordered, id_filter
 from app.audit.api import audit_read
@@ -22,7 +23,7 @@ from app.events import publish
 from app.schedules import leave as leave_service
 from app.schedules import shifts as shift_service
 from app.schedules import transfer, years
-from app.schedules.file_format import ScheduleFileError, ShiftKind, parse_schedule
+from app.schedules.file_format import ScheduleFile, ScheduleFileError, ShiftKind, parse_schedule
 from app.schedules.schemas import (
     AcademicYearRead,
     BlockRead,
@@ -204,19 +205,32 @@ async def get_year(session: DbSession, _: Reader, year_id: int) -> AcademicYearR
     return await _year_read(session, await years.get_year(session, year_id))
 
 
-@router.post("/schedule/import", response_model=ImportSummary)
+def _parsed(body: dict[str, Any]) -> ScheduleFile:
+    try:
+        return parse_schedule(body)
+    except ScheduleFileError as exc:
+        raise InvalidInputError(str(exc)) from None
+
+
 async def import_schedule(
     session: DbSession,
     _: Editor,
     body: Annotated[dict[str, Any], Body(description="A schedule file (acgme-rules.md format)")],
 ) -> ImportSummary:
-    try:
-        schedule = parse_schedule(body)
-    except ScheduleFileError as exc:
-        raise InvalidInputError(str(exc)) from None
+    # Seconds of CPU for a large file: decoded (OffloadedJSONRoute) and parsed off the loop
+    schedule = await in_thread(_parsed, body)
     summary = await transfer.import_schedule(session, schedule)
     _did("schedule_import")
     return summary
+
+
+router.add_api_route(
+    "/schedule/import",
+    import_schedule,
+    methods=["POST"],
+    response_model=ImportSummary,
+    route_class_override=OffloadedJSONRoute,
+)
 
 
 @router.get("/schedule/export")

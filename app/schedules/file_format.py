@@ -15,7 +15,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from app.schedules.clock import exists, load_zone
 
 
 class ShiftKind(StrEnum):
@@ -53,6 +56,8 @@ def _naive(value: datetime) -> datetime:
 class Period(_Strict):
     start: date
     end: date  # inclusive
+    block_start: date | None = None
+    """First day of block 1 (the academic year's first day), <= start; default: start."""
 
 
 class ResidentEntry(_Strict):
@@ -85,6 +90,8 @@ class LeaveEntry(_Strict):
 class ScheduleFile(_Strict):
     program: str = Field(min_length=1, max_length=200)
     period: Period
+    timezone: str | None = Field(default=None, max_length=64)
+    """IANA zone of the local times: durations become real elapsed time (spec: ``timezone``)."""
     residents: list[ResidentEntry]
     shifts: list[ShiftEntry] = Field(default_factory=list)
     leave: list[LeaveEntry] = Field(default_factory=list)
@@ -126,6 +133,16 @@ def _check_consistency(schedule: ScheduleFile) -> None:
         raise ScheduleFileError(
             f"period: at most {MAX_PERIOD_DAYS} days (three academic years); split the file"
         )
+    if period.block_start is not None and not (EARLIEST_DAY <= period.block_start <= period.start):
+        raise ScheduleFileError(
+            f"period.block_start: must be between {EARLIEST_DAY} and period.start"
+        )
+    zone = None
+    if schedule.timezone is not None:
+        try:
+            zone = load_zone(schedule.timezone)
+        except ValueError as exc:
+            raise ScheduleFileError(f"timezone: {exc}") from None
     known: set[str] = set()
     for i, resident in enumerate(schedule.residents):
         if resident.id in known:
@@ -145,20 +162,128 @@ def _check_consistency(schedule: ScheduleFile) -> None:
             )
         if shift.worked_minutes * 60 > (shift.end - shift.start).total_seconds():
             raise ScheduleFileError(f"shifts[{i}].worked_minutes: longer than the shift itself")
+        if zone is not None:
+            for name, moment in (("start", shift.start), ("end", shift.end)):
+                if not exists(moment, zone):
+                    raise ScheduleFileError(
+                        f"shifts[{i}].{name}: {moment:%Y-%m-%dT%H:%M} does not exist in "
+                        f"{schedule.timezone} (the clocks spring forward over it)"
+                    )
         by_resident[shift.resident].append((i, shift))
     for entries in by_resident.values():
-        entries.sort(key=lambda item: item[1].start)
-        for (_, before), (j, after) in pairwise(entries):
-            if after.start < before.end:
-                raise ScheduleFileError(
-                    f"shifts[{j}]: overlaps another shift of resident {after.resident!r} "
-                    f"({before.start:%Y-%m-%dT%H:%M} to {before.end:%Y-%m-%dT%H:%M})"
-                )
+        _check_overlaps(entries)
     for i, leave in enumerate(schedule.leave):
         if leave.resident not in known:
             raise ScheduleFileError(f"leave[{i}].resident: unknown resident {leave.resident!r}")
         if leave.end < leave.start:
             raise ScheduleFileError(f"leave[{i}].end: must not be before start")
+
+
+def _overlap(j: int, after: ShiftEntry, before: ShiftEntry, what: str = "another shift") -> str:
+    return (
+        f"shifts[{j}]: overlaps {what} of resident {after.resident!r} "
+        f"({before.start:%Y-%m-%dT%H:%M} to {before.end:%Y-%m-%dT%H:%M})"
+    )
+
+
+def _check_overlaps(entries: list[tuple[int, ShiftEntry]]) -> None:
+    """One resident's shifts: no two in-house shifts overlap, no two home calls overlap, and an
+    in-house shift touching a home call lies entirely inside it (a call-in)."""
+    entries.sort(key=lambda item: item[1].start)
+    home = [item for item in entries if item[1].kind is ShiftKind.HOME_CALL]
+    in_house = [item for item in entries if item[1].kind is not ShiftKind.HOME_CALL]
+    for group in (home, in_house):
+        for (_, before), (j, after) in pairwise(group):
+            if after.start < before.end:
+                raise ScheduleFileError(_overlap(j, after, before))
+    if not home or not in_house:
+        return
+    k = 0
+    for j, shift in in_house:
+        while k < len(home) and home[k][1].end <= shift.start:
+            k += 1
+        if k == len(home):
+            return
+        call = home[k][1]
+        if call.start < shift.end and not (call.start <= shift.start and shift.end <= call.end):
+            raise ScheduleFileError(
+                _overlap(j, shift, call, "a home call")
+                + "; an in-house shift during a home call must lie entirely inside it (a call-in)"
+            )
+
+
+def call_in_flags(in_house: list[ShiftEntry], home_calls: list[ShiftEntry]) -> list[bool]:
+    """For in-house shifts sorted by start: whether each lies inside one of the home calls
+    (sorted by start, non-overlapping), i.e. is a call-in."""
+    flags: list[bool] = []
+    k, n = 0, len(home_calls)
+    for shift in in_house:
+        while k < n and home_calls[k].end <= shift.start:
+            k += 1
+        flags.append(
+            k < n and home_calls[k].start <= shift.start and shift.end <= home_calls[k].end
+        )
+    return flags
+
+
+CHUNK_ENTRIES = 2_000
+"""Shifts (and leave entries) checked per pydantic call. One call holds the GIL throughout: a
+whole 20 MB file at once would stall every other thread, a server's event loop included, for
+a second; chunks let it run in between."""
+_ENTRY_LISTS: dict[str, TypeAdapter[list[Any]]] = {
+    "shifts": TypeAdapter(list[ShiftEntry]),
+    "leave": TypeAdapter(list[LeaveEntry]),
+}
+
+
+def _error(err: ErrorDetails, *prefix: int | str) -> ScheduleFileError:
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return ScheduleFileError(f"{_location((*prefix, *err['loc']))}: {message}")
+
+
+def _validated(data: dict[str, Any]) -> ScheduleFile:
+    """``ScheduleFile.model_validate(data)`` (the same first error), long entry lists checked a
+    chunk at a time."""
+    long = [
+        name
+        for name in _ENTRY_LISTS
+        if isinstance(data.get(name), list) and len(data[name]) > CHUNK_ENTRIES
+    ]
+    if not long:
+        try:
+            return ScheduleFile.model_validate(data)
+        except ValidationError as exc:
+            raise ScheduleFileError(_first_error(exc)) from None
+    fields = list(ScheduleFile.model_fields)
+
+    def rank(err: ErrorDetails) -> int:  # pydantic's order: the fields in turn, then extras
+        where = err["loc"][0] if err["loc"] else None
+        return fields.index(where) if isinstance(where, str) and where in fields else len(fields)
+
+    head: ScheduleFile | None = None
+    head_errors: list[ErrorDetails] = []
+    try:
+        head = ScheduleFile.model_validate({**data, **{name: [] for name in long}})
+    except ValidationError as exc:
+        head_errors = sorted(exc.errors(include_url=False), key=rank)
+    entries: dict[str, list[Any]] = {}
+    for name in long:
+        if head_errors and rank(head_errors[0]) < fields.index(name):
+            raise _error(head_errors[0])
+        items: list[Any] = data[name]
+        entries[name] = []
+        for offset in range(0, len(items), CHUNK_ENTRIES):
+            try:
+                entries[name] += _ENTRY_LISTS[name].validate_python(
+                    items[offset : offset + CHUNK_ENTRIES]
+                )
+            except ValidationError as exc:
+                err = exc.errors(include_url=False)[0]  # loc: (index in the chunk, ...)
+                err["loc"] = (offset + int(err["loc"][0]), *err["loc"][1:])
+                raise _error(err, name) from None
+    if head_errors or head is None:
+        raise _error(head_errors[0])
+    return head.model_copy(update=entries)
 
 
 def parse_schedule(data: object) -> ScheduleFile:
@@ -167,10 +292,7 @@ def parse_schedule(data: object) -> ScheduleFile:
         raise ScheduleFileError(
             "file: expected a JSON object with program, period, residents, shifts"
         )
-    try:
-        schedule = ScheduleFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScheduleFileError(_first_error(exc)) from None
+    schedule = _validated(data)
     _check_consistency(schedule)
     return schedule
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from app.auth.models import Role, User
 from app.auth.schemas import UserCreate
@@ -35,6 +37,18 @@ async def ensure_demo_admin(database: Database) -> str | None:
     return password
 
 
+def credentials_path(database_url: str, default_url: str) -> Path:
+    """Where the demo password is saved: ``data/demo-credentials.txt`` for the default
+    database, a file named after the database otherwise (seeding a second database must not
+    overwrite the first one's password)."""
+    if database_url == default_url:
+        return Path("data") / "demo-credentials.txt"
+    url = make_url(database_url)
+    name = Path(url.database or "memory").stem
+    label = "-".join(part for part in (url.host, name) if part)
+    return Path("data") / f"demo-credentials-{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)}.txt"
+
+
 def save_demo_credentials(path: Path, password: str) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"username: admin\npassword: {password}\n", encoding="utf-8")
@@ -52,6 +66,17 @@ async def seed_demo(database: Database, *, size: str, seed: int = 0, force: bool
         )
         shifts = await session.scalar(select(func.count()).select_from(Shift))
         if year is not None and shifts and not force:
+            residents = await session.scalar(
+                select(func.count()).select_from(Person).where(Person.kind == PersonKind.RESIDENT)
+            )
+            wanted = len(program.roster())
+            if residents != wanted:  # DEMO_SIZE changed on a seeded database
+                return (
+                    f"already seeded with another demo ({residents} residents; {size} has "
+                    f"{wanted}): kept as it is. For the {size} demo use a new database "
+                    f"(DATABASE_URL), or `residency-scheduler seed --demo {size} --force` to "
+                    "regenerate this one's year"
+                )
             return f"already seeded ({year.program}, {shifts} shifts); use --force to regenerate"
 
     from app.generation.generator import generate_schedule  # the solver loads only here

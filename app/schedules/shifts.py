@@ -25,8 +25,11 @@ from app.swaps.models import SwapRequest
 
 
 async def lock_resident(session: AsyncSession, person_id: int) -> Person:
-    """The resident, row-locked so concurrent writers of their shifts queue up (PostgreSQL)."""
-    person = await session.scalar(select(Person).where(Person.id == person_id).with_for_update())
+    """The resident, locked so concurrent writers of their shifts (and leave) queue up: the
+    row on PostgreSQL, the database's write lock on SQLite (:func:`db.lock_for_update`)."""
+    person = (
+        await db.lock_for_update(session, select(Person).where(Person.id == person_id))
+    ).first()
     if person is None:
         raise InvalidInputError(f"person_id: person {person_id} does not exist")
     if person.kind != PersonKind.RESIDENT:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.compliance.service import guarded_change
 from app.db.base import utcnow
-from app.db.queries import PageParams, fetch_page, get_or_404, insert_row
+from app.db.queries import PageParams, fetch_page, get_or_404, insert_row, lock_for_update
 from app.errors import ConflictError, ForbiddenError, InvalidInputError
 from app.events import publish
 from app.people.models import Person, PersonKind
@@ -213,12 +213,10 @@ async def reject(session: AsyncSession, swap_id: int) -> Transition:
 
 
 async def _lock_shifts(session: AsyncSession, shift_ids: list[int]) -> dict[int, Shift]:
-    rows = await session.scalars(
-        select(Shift)
-        .where(Shift.id.in_(shift_ids))
-        .order_by(Shift.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)  # the locked, newest row, not a cached one
+    # The locked, newest rows (not cached ones); on SQLite the lock_resident calls before
+    # already hold the database's write lock.
+    rows = await lock_for_update(
+        session, select(Shift).where(Shift.id.in_(shift_ids)).order_by(Shift.id)
     )
     return {shift.id: shift for shift in rows}
 

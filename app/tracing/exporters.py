@@ -1,16 +1,16 @@
 """The exporters a TracingConfig asks for: OTLP (gRPC or HTTP/protobuf), Jaeger (as OTLP to the
-Jaeger host), and the console for development."""
+Jaeger host), and the console (one JSON line per span) for development."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from app.core.otlp_endpoints import OtlpTarget, resolve_jaeger, resolve_otlp
 from app.tracing.config import TracingConfig
+from app.tracing.console import JsonConsoleSpanExporter
 from app.tracing.metrics import ExporterName
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def plan_exporters(config: TracingConfig) -> list[ExporterPlan]:
 def build_exporter(plan: ExporterPlan, config: TracingConfig) -> SpanExporter:
     target = plan.target
     if target is None:
-        return ConsoleSpanExporter(out=sys.stdout)
+        return JsonConsoleSpanExporter()  # one JSON line per span, ids as the logs write them
     if target.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
             OTLPSpanExporter as GrpcExporter,

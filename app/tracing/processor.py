@@ -22,6 +22,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from app.core.logging.libraries import exporter_noise_folded
 from app.core.metrics.catalog import TRACING_SPANS_DROPPED
 from app.tracing.metrics import SPANS_DROPPED, ExporterName, count_dropped
 
@@ -106,11 +107,13 @@ class CountingBatchProcessor(SpanProcessor):
 
     def _export(self, batch: Sequence[ReadableSpan]) -> None:
         try:
-            # The exporter's own HTTP/gRPC calls must not become spans.
-            with suppress_instrumentation():
+            # The exporter's own HTTP/gRPC calls must not become spans, nor log lines: the
+            # notice below is the one line of an outage.
+            with suppress_instrumentation(), exporter_noise_folded():
                 result = self.exporter.export(batch)
         except Exception:
-            logger.debug("span export raised", exc_info=True)
+            if not self._failing:  # once per outage, like the notice below
+                logger.debug("span export raised", exc_info=True)
             result = SpanExportResult.FAILURE
         if result is SpanExportResult.SUCCESS:
             if self._failing:

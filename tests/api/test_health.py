@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from app.core.config import Settings
@@ -37,3 +39,13 @@ async def test_openapi_lists_versioned_routes(client: httpx.AsyncClient) -> None
     assert "/api/v1/shifts/{shift_id}" in paths
     assert "/api/v1/schedule/import" in paths
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_ready_is_503_on_a_database_that_is_not_migrated(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/fresh.db"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/ready")
+    await app.state.services.database.dispose()
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "not migrated"

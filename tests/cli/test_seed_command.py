@@ -25,7 +25,7 @@ def test_seed_is_generated_clean_and_safe_to_rerun(workdir: Path) -> None:
     first = runner.invoke(cli, ["seed", "--demo", "small"])
     assert first.exit_code == 0, first.output
     assert "24 residents created" in first.stdout
-    credentials = workdir / "data" / "demo-credentials.txt"
+    credentials = workdir / "data" / "demo-credentials-demo.txt"  # named after data/demo.db
     assert "username: admin" in credentials.read_text()
     assert oct(os.stat(credentials).st_mode & 0o777) == "0o600"
 
@@ -38,6 +38,31 @@ def test_seed_is_generated_clean_and_safe_to_rerun(workdir: Path) -> None:
     checked = runner.invoke(cli, ["validate", "year.json"])
     assert checked.exit_code == 0, checked.output
     assert json.loads(checked.stdout)["valid"] is True
+
+
+def test_seeding_a_second_database_keeps_the_first_ones_password(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.config import DEFAULT_DATABASE_URL
+    from app.schedules.seed import credentials_path
+
+    assert credentials_path(DEFAULT_DATABASE_URL, DEFAULT_DATABASE_URL) == Path(
+        "data/demo-credentials.txt"
+    )
+    assert runner.invoke(cli, ["seed", "--demo", "small"]).exit_code == 0
+    first = (workdir / "data" / "demo-credentials-demo.txt").read_text()
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///./data/other.db")
+    assert runner.invoke(cli, ["seed", "--demo", "small"]).exit_code == 0
+    assert (workdir / "data" / "demo-credentials-demo.txt").read_text() == first
+    assert "username: admin" in (workdir / "data" / "demo-credentials-other.txt").read_text()
+
+
+def test_another_demo_size_on_a_seeded_database_says_what_to_do(workdir: Path) -> None:
+    assert runner.invoke(cli, ["seed", "--demo", "small"]).exit_code == 0
+    result = runner.invoke(cli, ["seed", "--demo", "medium"])
+    assert result.exit_code == 0
+    assert "already seeded with another demo (24 residents; medium has 36)" in result.stdout
+    assert "--demo medium --force" in result.stdout
 
 
 def test_seed_rejects_an_unknown_size(workdir: Path) -> None:

@@ -73,6 +73,7 @@ def test_serve_runs_uvicorn_without_its_own_proxy_headers(
         "PORT": "8000",
         "FORWARDED_ALLOW_IPS": "*",  # uvicorn's and gunicorn's own variable: not consulted
     }
+    assert CliRunner().invoke(cli, ["migrate"], env=env).exit_code == 0
     result = CliRunner().invoke(cli, ["serve"], env=env)
     assert result.exit_code == 0, result.output
     (kwargs,) = calls
@@ -120,3 +121,33 @@ def test_bad_proxy_or_host_settings_stop_serve_with_one_line(
     (line,) = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert message in line
     assert "Traceback" not in result.output
+
+
+# --- the schema: serving an unmigrated database would answer 500 on every API call ------------
+
+
+def test_serve_refuses_an_unmigrated_database_and_says_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: pytest.fail("server started"))
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "ENVIRONMENT": "test",
+        "LOG_FILE": "",
+        "JWT_SECRET": SECRET,
+    }
+    result = CliRunner().invoke(cli, ["serve"], env=env)
+    assert result.exit_code == 2
+    (line,) = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert "not migrated" in line
+    assert "run `residency-scheduler migrate` first" in line
+
+
+def test_version_flag_prints_the_version() -> None:
+    from app import __version__
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"residency-scheduler {__version__}"

@@ -10,6 +10,9 @@ from app.compliance.blocks import (
     make_blocks,
     rolling_windows,
 )
+from app.compliance.duty_periods import resident_duty
+from app.compliance.rules import in_house_call_starts
+from app.schedules.clock import Clock
 from app.schedules.file_format import ScheduleFile
 from tests.support.schedules import START, at, hours_shift, leave, schedule, shift
 
@@ -17,11 +20,14 @@ from tests.support.schedules import START, at, hours_shift, leave, schedule, shi
 def totals(s: ScheduleFile, resident: str = "r01") -> list[WindowTotals]:
     n_days = (s.period.end - s.period.start).days + 1
     own = [x for x in s.shifts if x.resident == resident]
+    clock = Clock(s.period.start)
+    duty = resident_duty(own, clock)
     ledger = ResidentLedger(
-        s.period.start,
+        clock,
         n_days,
-        own,
+        duty,
         leave_days_by_resident(s).get(resident, set()),
+        in_house_call_starts(duty.periods),
     )
     blocks = make_blocks(s.period.start, s.period.end)
     return [ledger.totals(resident, b, f"block {b.number}", b.number) for b in blocks]
@@ -44,6 +50,40 @@ def test_last_block_is_shorter() -> None:
     assert blocks[-1].end == date(2026, 8, 5)
 
 
+def test_a_365_day_year_ends_with_a_29_day_block_13() -> None:
+    blocks = make_blocks(date(2026, 7, 1), date(2027, 6, 30))
+    assert len(blocks) == 13
+    assert (blocks[-1].number, blocks[-1].start, blocks[-1].days) == (13, date(2027, 6, 2), 29)
+
+
+def test_a_tail_shorter_than_a_week_joins_the_block_before() -> None:
+    blocks = make_blocks(START, date(2026, 8, 3))  # 34 days: 28 + 6
+    assert [(b.number, b.days) for b in blocks] == [(1, 34)]
+    assert [(b.number, b.days) for b in make_blocks(START, date(2026, 8, 4))] == [(1, 28), (2, 7)]
+
+
+def test_block_start_anchors_the_blocks_of_a_part_year() -> None:
+    blocks = make_blocks(date(2026, 8, 1), date(2026, 9, 30), date(2026, 7, 1))
+    assert [(b.number, b.start, b.end, b.first_day) for b in blocks] == [
+        (2, date(2026, 8, 1), date(2026, 8, 25), 0),
+        (3, date(2026, 8, 26), date(2026, 9, 22), 25),
+        (4, date(2026, 9, 23), date(2026, 9, 30), 53),
+    ]
+
+
+def test_a_head_shorter_than_a_week_joins_the_block_after() -> None:
+    blocks = make_blocks(date(2026, 7, 26), date(2026, 9, 30), date(2026, 7, 1))
+    assert [(b.number, b.start, b.end) for b in blocks][0] == (
+        2,
+        date(2026, 7, 26),
+        date(2026, 8, 25),
+    )
+    (only,) = make_blocks(date(2026, 7, 10), date(2026, 7, 14), date(2026, 7, 1))
+    assert (only.number, only.days) == (1, 5)  # shorter than a week, no neighbour: one block
+    (both,) = make_blocks(date(2026, 7, 26), date(2026, 7, 30), date(2026, 7, 1))
+    assert (both.number, both.days) == (2, 5)  # 3 + 2 days: the head joins the tail
+
+
 def test_rolling_windows_are_every_full_28_days() -> None:
     assert len(rolling_windows(date(2026, 7, 1), date(2027, 6, 29))) == 337
     assert rolling_windows(START, date(2026, 7, 27)) == []  # 27 days: no full window
@@ -52,10 +92,11 @@ def test_rolling_windows_are_every_full_28_days() -> None:
 
 
 def test_block_number_clamps_outside_the_period() -> None:
-    assert block_number(START, 2, at(27, 23)) == 1
-    assert block_number(START, 2, at(28, 0)) == 2
-    assert block_number(START, 2, at(-1, 12)) == 1
-    assert block_number(START, 2, at(90)) == 2
+    blocks = make_blocks(START, date(2026, 8, 25))
+    assert block_number(blocks, at(27, 23)) == 1
+    assert block_number(blocks, at(28, 0)) == 2
+    assert block_number(blocks, at(-1, 12)) == 1
+    assert block_number(blocks, at(90)) == 2
 
 
 def test_leave_days_collapse_and_are_clipped_to_the_period() -> None:

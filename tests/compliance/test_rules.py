@@ -9,10 +9,11 @@ import pytest
 
 from app.compliance import rules
 from app.compliance.blocks import WindowTotals
-from app.compliance.duty_periods import duty_gaps, merge_duty_periods
+from app.compliance.duty_periods import ResidentDuty, duty_gaps, merge_duty_periods, resident_duty
 from app.compliance.events import Severity
 from app.schedules.file_format import ResidentEntry, ShiftEntry, ShiftKind
-from tests.support.schedules import at
+from app.schedules.clock import Clock
+from tests.support.schedules import START, at
 
 HOUR = 3600
 
@@ -38,6 +39,11 @@ def periods(*spans: tuple[datetime, datetime, str]) -> list[Any]:
     return merge_duty_periods(shifts)
 
 
+def duty(*spans: tuple[datetime, datetime, str]) -> ResidentDuty:
+    shifts = [ShiftEntry(resident="r01", start=a, end=b, kind=ShiftKind(k)) for a, b, k in spans]
+    return resident_duty(shifts, Clock(START))
+
+
 def one_block(_: datetime) -> int:
     return 1
 
@@ -52,6 +58,7 @@ def test_rule_ids_sections_and_severities() -> None:
         ("in_house_call_q3", "6.27 (VI.F.7)", Severity.VIOLATION),
         ("pgy1_moonlighting", "6.25.b (VI.F.5.c)", Severity.VIOLATION),
         ("rest_between_shifts_8h", "6.21 (VI.F.2.a)", Severity.WARNING),
+        ("duty_on_leave", "none (program record)", Severity.WARNING),
     }
     rolling = rules.HOURS_80_WEEKLY.rolling()
     assert (rolling.id, rolling.section, rolling.severity) == (
@@ -152,24 +159,55 @@ def test_home_call_does_not_extend_in_house_duty() -> None:
 
 
 def test_14_hours_off_after_a_24_hour_period_passes() -> None:
-    spans = periods((at(0, 7), at(1, 7), "call"), (at(1, 21), at(2, 9), "night"))
-    assert rules.rest_after_24h_call("r01", duty_gaps(spans), one_block) == []
+    spans = duty((at(0, 7), at(1, 7), "call"), (at(1, 21), at(2, 9), "night"))
+    assert rules.rest_after_24h_call("r01", spans, one_block) == []
 
 
 def test_less_than_14_hours_after_24_hours_fails_once() -> None:
-    spans = periods(
+    spans = duty(
         (at(0, 7), at(1, 9), "call"),
         (at(1, 22, 30), at(2, 1), "moonlighting"),
         (at(2, 7), at(2, 19), "day"),
     )
-    (hit,) = rules.rest_after_24h_call("r01", duty_gaps(spans), one_block)
+    (hit,) = rules.rest_after_24h_call("r01", spans, one_block)
     assert (hit.rule, hit.value, hit.limit) == ("rest_after_24h_call", 13.5, 14)
     assert (hit.start, hit.end) == (at(0).date(), at(1).date())
 
 
 def test_period_under_24_hours_needs_no_14_hours() -> None:
-    spans = periods((at(0, 7), at(1, 6, 59), "call"), (at(1, 16), at(1, 20), "day"))
-    assert rules.rest_after_24h_call("r01", duty_gaps(spans), one_block) == []
+    spans = duty((at(0, 7), at(1, 6, 59), "call"), (at(1, 16), at(1, 20), "day"))
+    assert rules.rest_after_24h_call("r01", spans, one_block) == []
+
+
+def test_a_home_call_within_14_hours_of_24_hours_in_house_breaks_the_rest() -> None:
+    early = duty((at(0, 7), at(1, 7), "call"), (at(1, 17), at(2, 7), "home_call"))
+    (hit,) = rules.rest_after_24h_call("r01", early, one_block)
+    assert (hit.value, hit.limit) == (10.0, 14)
+    assert hit.message == "10 h off after 24 h of continuous duty before a home call, 14 h required"
+    late = duty((at(0, 7), at(1, 7), "call"), (at(1, 21), at(2, 7), "home_call"))
+    assert rules.rest_after_24h_call("r01", late, one_block) == []
+
+
+def test_a_home_call_in_progress_after_24_hours_in_house_counts_as_no_rest() -> None:
+    # A day shift, then call-ins keep the resident in house for 25 h inside the home call.
+    spans = duty(
+        (at(0, 7), at(0, 17), "day"),
+        (at(0, 17), at(1, 20), "home_call"),
+        (at(0, 17, 30), at(1, 8), "day"),
+    )
+    (hit,) = rules.rest_after_24h_call("r01", spans, one_block)
+    assert hit.value == 0.0
+
+
+def test_q3_counts_24_hour_duty_of_any_kind_and_no_call_in() -> None:
+    spans = duty(
+        (at(0, 7), at(1, 7), "day"),  # 24 h "day": in-house call by any name
+        (at(3, 7), at(4, 9), "call"),
+        (at(6, 17), at(7, 7), "home_call"),
+        (at(6, 18), at(6, 22), "call"),  # a call-in named call: not an in-house call
+        (at(9, 7), at(9, 19), "day"),
+    )
+    assert rules.in_house_call_starts(spans.periods) == [7 * HOUR, (3 * 24 + 7) * HOUR]
 
 
 def test_less_than_8_hours_between_periods_is_a_warning() -> None:
@@ -181,6 +219,19 @@ def test_less_than_8_hours_between_periods_is_a_warning() -> None:
     (hit,) = rules.rest_between_shifts_8h("r01", duty_gaps(spans), one_block)
     assert (hit.severity, hit.value, hit.limit) == (Severity.WARNING, 8.0, 8)
     assert "7 h 59 min" in hit.message
+
+
+def test_no_8_hour_warning_for_gaps_around_a_call_in() -> None:
+    spans = duty(
+        (at(0, 7), at(0, 17), "day"),
+        (at(0, 17), at(1, 7), "home_call"),
+        (at(0, 20), at(0, 23), "day"),  # called in 3 h after leaving
+        (at(1, 2), at(1, 4), "day"),  # and again 3 h later
+        (at(1, 8), at(1, 17), "day"),  # 4 h after the last call-in
+        (at(1, 22), at(2, 7), "night"),  # 5 h after a plain shift: warned
+    )
+    (hit,) = rules.rest_between_shifts_8h("r01", spans.gaps, one_block)
+    assert hit.value == 5.0
 
 
 def test_pgy1_moonlighting() -> None:

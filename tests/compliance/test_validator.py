@@ -51,16 +51,43 @@ def test_home_call_worked_minutes_count_toward_hours() -> None:
 
 def test_leave_removes_numerator_and_denominator() -> None:
     days = working_days(21, off=(6, 13, 20))  # 18 shifts = 240 h before the leave week
-    on_leave_day = hours_shift(23, 7, 12)  # hours on leave days do not count
     leaves = [leave(21, 27)]
-    assert validate_schedule(schedule([*heavy_shifts(days), on_leave_day], leaves=leaves)).valid
+    home = shift(at(23, 8), at(23, 12), "home_call", worked_minutes=240)  # not in-house duty
+    assert validate_schedule(schedule([*heavy_shifts(days), home], leaves=leaves)).valid
     over = validate_schedule(schedule(heavy_shifts(days, timedelta(minutes=1)), leaves=leaves))
     assert rules_of(over) == ["hours_80_weekly"]
 
 
+def test_duty_on_a_leave_day_counts_and_is_warned() -> None:
+    days = working_days(21, off=(6, 13, 20))  # 240 h over 21 working days: exactly 80 h/week
+    leaves = [leave(21, 27)]
+    on_leave_day = hours_shift(23, 7, 12)  # the day stays in: 252 h over 22 days = 80.2 h/week
+    report = validate_schedule(schedule([*heavy_shifts(days), on_leave_day], leaves=leaves))
+    assert rules_of(report) == ["hours_80_weekly", "duty_on_leave"]
+    hours, warned = report.violations
+    assert hours.value == 80.2
+    assert (warned.severity, warned.start, warned.end, warned.value) == (
+        Severity.WARNING,
+        date(2026, 7, 24),
+        date(2026, 7, 24),
+        12.0,
+    )
+    assert "leave day 2026-07-24" in warned.message
+
+
+def test_a_week_of_long_shifts_marked_as_leave_is_not_hidden() -> None:
+    week = [hours_shift(d, 7, 17) for d in range(7)]  # 7 x 17 h, all on leave days
+    report = validate_schedule(schedule(week, days=7, leaves=[leave(0, 6)]))
+    assert not report.valid
+    found = rules_of(report)
+    assert {"hours_80_weekly", "one_day_off_in_7"} <= set(found)
+    assert found.count("duty_on_leave") == 7
+
+
 def test_block_with_fewer_than_7_working_days_is_not_averaged() -> None:
-    # Block 2 has 6 days; 6 x 16 h would be 112 h/week.
-    report = validate_schedule(schedule([hours_shift(d, 7, 16) for d in range(28, 34)], days=34))
+    # Block 2 has 6 working days; 6 x 16 h would be 112 h/week.
+    shifts = [hours_shift(d, 7, 16) for d in range(28, 34)]
+    report = validate_schedule(schedule(shifts, days=56, leaves=[leave(34, 55)]))
     assert report.valid and report.violations == ()
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
+from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from app.compliance.service import checked, guarded_change
+from app.core.config import Settings
 from app.db.engine import Database
 from app.generation.jobs import GenerationJobs
 from app.generation.program import demo_program
+from app.generation.runner import run_job
 from app.schedules.file_format import parse_schedule
 from tests.support.schedules import schedule_file
 
@@ -60,19 +62,20 @@ async def test_guarded_change_span(memory_spans: InMemorySpanExporter, database_
     assert dict(span.attributes or {}) == {"source": "shift_change", "resident_count": 2}
 
 
-async def test_generation_span(memory_spans: InMemorySpanExporter, database_url: str) -> None:
+async def test_generation_span(
+    memory_spans: InMemorySpanExporter, database_url: str, tmp_path: Path
+) -> None:
     program = demo_program("small").model_dump(mode="json")
     for cls in program["classes"]:
         cls["residents"] = 2  # infeasible: the job ends quickly
     infeasible = type(demo_program("small")).model_validate(program)
     database = Database(database_url)
-    jobs = GenerationJobs(database)
+    settings = Settings(database_url=database_url, generation_queue_file=str(tmp_path / "q.db"))
+    jobs = GenerationJobs.from_settings(settings, database, embedded=False)
     try:
-        job = jobs.submit(infeasible, seed=1, time_limit=30)
-        for _ in range(1200):  # a bound for a loaded machine; returns as soon as it is done
-            if job.finished_at is not None:  # set in the last step of the traced coroutine
-                break
-            await asyncio.sleep(0.05)
+        job = await jobs.submit(infeasible, seed=1, time_limit=30)
+        # What a queue consumer does with the job's id, here: the span is where the job runs.
+        assert await run_job(database, job.id, worker="test") == "failed"
     finally:
         await jobs.close()
         await database.dispose()

@@ -24,7 +24,7 @@ from structlog.typing import FilteringBoundLogger, Processor
 from app import __version__
 from app.core.config import Settings, SettingsError
 from app.core.logging.exceptions import exception_as_text, structure_exception
-from app.core.logging.libraries import route_library_loggers
+from app.core.logging.libraries import FOLD_EXPORTER_NOISE, route_library_loggers
 from app.core.logging.pipeline import (
     AppBoundLogger,
     Chain,
@@ -155,6 +155,7 @@ def configure_logging(settings: Settings) -> None:
         _use_structlog_chain([add_logger_name, add_level, add_timestamp, *shared, *render])
         LevelGate.level = plan.level
         handler = PipelineHandler(Chain([*shared, *render]), outputs, plan.level)
+        handler.addFilter(FOLD_EXPORTER_NOISE)
         _install_root_handler(handler, previous.handler if previous else None, plan.level)
         outputs.configure(sinks)
         if previous is not None and previous.file_sink not in (None, file_sink):

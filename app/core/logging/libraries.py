@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Servers' own loggers: their handlers are removed so records reach ours on the root logger.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi", "gunicorn", "gunicorn.error")
@@ -16,6 +19,7 @@ LIBRARY_FLOORS = {
     "sqlalchemy.engine": logging.WARNING,
     "sqlalchemy.pool": logging.WARNING,
     "httpx": logging.WARNING,
+    "urllib3": logging.WARNING,  # like httpx: a line per connection and request, with the URL
     "httpcore": logging.INFO,
     "aiosqlite": logging.INFO,
     "asyncio": logging.INFO,
@@ -25,6 +29,33 @@ LIBRARY_FLOORS = {
     # processor logs the outage once and counts the spans (catalog.TRACING_SPANS_DROPPED).
     "opentelemetry.exporter": logging.CRITICAL,
 }
+
+
+_exporting = threading.local()
+
+
+@contextmanager
+def exporter_noise_folded() -> Iterator[None]:
+    """While this thread sends telemetry (a span batch to OTLP), the libraries doing the sending
+    (urllib3's connection and retry lines, requests, the exporter's own) write nothing: a down
+    collector would otherwise add lines per batch, at DEBUG dozens a minute. The caller writes
+    the one notice per outage instead (``app.tracing.processor``)."""
+    depth = getattr(_exporting, "depth", 0)
+    _exporting.depth = depth + 1
+    try:
+        yield
+    finally:
+        _exporting.depth = depth
+
+
+class FoldedExporterNoise(logging.Filter):
+    """Drops records (below CRITICAL) written inside :func:`exporter_noise_folded`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.CRITICAL or not getattr(_exporting, "depth", 0)
+
+
+FOLD_EXPORTER_NOISE = FoldedExporterNoise()
 
 
 def route_library_loggers(level: int) -> None:

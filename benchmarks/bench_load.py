@@ -1,0 +1,597 @@
+"""Load test of the real service on PostgreSQL + Redis: full observability on against off.
+
+Run: ``.venv/bin/python benchmarks/bench_load.py [--duration 40] [--users 16] [--rounds 1]``
+(or ``BENCH_LOAD_DURATION``, ``BENCH_LOAD_WARMUP``, ``BENCH_LOAD_USERS``, ``BENCH_LOAD_ROUNDS``,
+``BENCH_LOAD_WORKERS``, ``BENCH_LOAD_MIX``); progress goes to stderr, the tables to stdout.
+
+One real PostgreSQL 15 and one Redis (``tests/support/servers.py``); a database migrated and
+seeded once by the ``residency-scheduler`` command (``migrate``, ``create-user``, ``seed --demo
+small``) and copied (``CREATE DATABASE ... TEMPLATE``) for every run, so each run starts from
+the same data; each run gets its own Redis database. Each run starts ``residency-scheduler
+serve`` (uvicorn, one process by default) as a subprocess and drives it with an asyncio httpx
+client: ``--users`` virtual users in a closed loop (no think time; each signs in once, then
+loops), picking per iteration, by weight, a read (people, a week of shifts, the compliance
+report, swaps: equally likely), a write (create a leave of the user's own resident then delete it,
+or re-save one of that resident's shifts with ``PATCH``, which runs the ACGME guard) or a
+sign-in (``POST /api/v1/auth/login`` with the right password). Latency is measured by the client,
+per request, after ``--warmup`` seconds.
+
+- ``on``: metrics on, ``/metrics`` scraped once per second (with ``METRICS_TOKEN``), tracing with
+  ``OTEL_TRACES_SAMPLER=always_on`` exporting OTLP/HTTP to a sink in a separate process (it
+  answers every export and counts it; it does not decode), JSON logs at ``INFO`` to ``LOG_FILE``
+  and to stdout (a file).
+- ``off``: ``METRICS_ENABLED=false`` (no metrics at all), ``TRACING_ENABLED=false`` and
+  ``OTEL_SDK_DISABLED=true``, ``LOG_LEVEL=WARNING`` (no access-log lines), no scrape.
+
+The sign-in rate limit (``RATE_LIMIT_LOGIN``, 5/minute per IP) and the per-user API limit
+(``RATE_LIMIT_API``, 200/minute) are raised for both runs: every virtual user comes from
+127.0.0.1 and signs in as the same admin. Modes alternate (off, on, off, on...) when
+``--rounds`` > 1; every figure is the median over rounds. Client, server and PostgreSQL share
+the machine: read the on/off ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import random
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
+import asyncpg
+import httpx
+import psutil
+
+from tests.support.processes import CLI
+from tests.support.servers import LOOPBACK, free_port, postgres_server, redis_server
+
+API = "/api/v1"
+READS = ("people", "shifts", "compliance", "swaps")
+WRITES = ("leave_create", "leave_delete", "shift_update")
+GROUPS = {"read": READS, "write": WRITES, "sign-in": ("login",)}
+OK = {200, 201, 204}
+ADMIN = "bench.admin"
+DEFAULT_MIX = "read=85,write=14,signin=1"
+ENV_PREFIXES = (
+    "OTEL_", "TRACING_", "LOG_", "METRICS_", "DATABASE_", "REDIS_", "PUSHGATEWAY_",
+    "PROMETHEUS_", "RATE_LIMIT_", "LOCKOUT_", "JWT_", "JAEGER_", "TRUSTED_", "ENVIRONMENT",
+)  # fmt: skip
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench_load {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------- OTLP sink
+
+
+def _sink_main(port: Any, counts: Any) -> None:
+    """A collector that answers every OTLP/HTTP export with an empty (valid) response."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with counts.get_lock():
+                counts[0] += 1
+                counts[1] += len(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+    server.daemon_threads = True
+    port.value = server.server_address[1]
+    server.serve_forever()
+
+
+@contextlib.contextmanager
+def otlp_sink() -> Any:
+    context = multiprocessing.get_context("fork")
+    port = context.Value("i", 0)
+    counts = context.Array("d", 2)  # export requests, bytes
+    process = context.Process(target=_sink_main, args=(port, counts), daemon=True)
+    process.start()
+    deadline = time.monotonic() + 10
+    while not port.value:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the OTLP sink did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://{LOOPBACK}:{port.value}", counts, process.pid
+    finally:
+        process.terminate()
+        process.join(5)
+
+
+# ------------------------------------------------------------------- database, server
+
+
+def base_env(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
+    env["HOME"] = str(workdir)  # nothing from a developer's dotfiles
+    return env
+
+
+def cli(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None) -> None:
+    result = subprocess.run(
+        [str(CLI), *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"residency-scheduler {' '.join(args)} failed:\n{result.stderr}")
+
+
+def prepare_template(dsn: str, workdir: Path, password: str) -> None:
+    env = {**base_env(workdir), "DATABASE_URL": dsn, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+    cli(["migrate"], env, workdir)
+    cli(["create-user", ADMIN, "--role", "admin", "--password-stdin"], env, workdir, password)
+    cli(["seed", "--demo", "small"], env, workdir)
+
+
+async def copy_database(admin_dsn: str, template: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await connection.close()
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_file: Path | None
+
+    def cpu_seconds(self) -> float:
+        try:
+            root = psutil.Process(self.process.pid)
+            total = 0.0
+            for proc in (root, *root.children(recursive=True)):
+                times = proc.cpu_times()
+                total += times.user + times.system
+            return total
+        except psutil.Error:
+            return float("nan")
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], workdir: Path, workers: int) -> Any:
+    port = free_port()
+    env = {**env, "HOST": LOOPBACK, "PORT": str(port)}
+    output = workdir / "serve.out"
+    argv = [str(CLI), "serve", "--workers", str(workers)]
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            argv, env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        with httpx.Client(trust_env=False, timeout=2) as http:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"serve exited:\n{output.read_text()[-3000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if http.get(f"{url}/ready").status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"serve not ready:\n{output.read_text()[-3000:]}")
+                time.sleep(0.1)
+        log_file = Path(env["LOG_FILE"]) if env.get("LOG_FILE") else None
+        yield Server(url, process, log_file)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+# ------------------------------------------------------------------------------ load
+
+
+@dataclass
+class Plan:
+    """What the virtual users work on: per user a resident and one of their shifts."""
+
+    password: str
+    week: tuple[date, date]
+    residents: list[tuple[int, int, str]]  # person id, shift id, shift kind
+
+
+@dataclass
+class Result:
+    mode: str
+    duration: float
+    samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    server_cpu: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+async def sign_in(http: httpx.AsyncClient, password: str) -> httpx.Response:
+    return await http.post(f"{API}/auth/login", json={"username": ADMIN, "password": password})
+
+
+async def make_plan(http: httpx.AsyncClient, password: str, users: int) -> Plan:
+    token = (await sign_in(http, password)).raise_for_status().json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    years = (await http.get(f"{API}/academic-years", headers=headers)).raise_for_status().json()
+    start = date.fromisoformat(next(y for y in years if y["active"])["start"]) + timedelta(28)
+    people = await http.get(
+        f"{API}/people", params={"kind": "resident", "limit": 1000}, headers=headers
+    )
+    ids = [p["id"] for p in people.raise_for_status().json()["items"]]
+    residents = []
+    for i in range(users):
+        person = ids[i % len(ids)]
+        shifts = await http.get(
+            f"{API}/shifts",
+            params={"person_id": person, "start": start.isoformat(), "limit": 1},
+            headers=headers,
+        )
+        shift = shifts.raise_for_status().json()["items"][0]
+        residents.append((person, shift["id"], shift["kind"]))
+    return Plan(password, (start, start + timedelta(6)), residents)
+
+
+class Driver:
+    def __init__(self, url: str, plan: Plan, result: Result, mix: dict[str, float]) -> None:
+        self.url, self.plan, self.result = url, plan, result
+        self.choices = list(mix)
+        self.weights = list(mix.values())
+        self.measure_from = self.stop_at = 0.0
+
+    async def timed(self, op: str, call: Any) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response: httpx.Response | None = await call
+        except httpx.HTTPError as exc:
+            response, kind = None, type(exc).__name__
+        else:
+            kind = str(response.status_code)
+        finished = time.perf_counter()
+        if self.measure_from <= started and finished <= self.stop_at:
+            self.result.samples[op].append(finished - started)
+            if response is None or response.status_code not in OK:
+                self.result.errors[op] += 1
+                self.result.error_kinds[f"{op} {kind}"] += 1
+        return response
+
+    async def user(self, index: int, http: httpx.AsyncClient) -> None:
+        rng = random.Random(index)
+        person, shift_id, shift_kind = self.plan.residents[index]
+        response = (await sign_in(http, self.plan.password)).raise_for_status()
+        http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        first, last = self.plan.week
+        reads = {
+            "people": (f"{API}/people", {"limit": 50}),
+            "shifts": (f"{API}/shifts", {"start": first.isoformat(), "end": last.isoformat()}),
+            "compliance": (f"{API}/compliance/report", {}),
+            "swaps": (f"{API}/swaps", {}),
+        }
+        # leave far outside the seeded data: a user's own resident, one at a time, never clashes
+        day, n = date(2041 + index, 1, 1), 0
+        while time.perf_counter() < self.stop_at:
+            kind = rng.choices(self.choices, self.weights)[0]
+            if kind == "read":
+                op = rng.choice(READS)
+                path, params = reads[op]
+                await self.timed(op, http.get(path, params=params))
+            elif kind == "signin":
+                await self.timed("login", sign_in(http, self.plan.password))
+            elif rng.random() < 0.5:
+                body = {"kind": shift_kind}
+                await self.timed("shift_update", http.patch(f"{API}/shifts/{shift_id}", json=body))
+            else:
+                start = day + timedelta(n % 300)
+                n += 1
+                body = {"person_id": person, "start": str(start), "end": str(start), "kind": "sick"}
+                created = await self.timed("leave_create", http.post(f"{API}/leave", json=body))
+                if created is not None and created.status_code == 201:
+                    leave = created.json()["id"]
+                    await self.timed("leave_delete", http.delete(f"{API}/leave/{leave}"))
+
+    async def scraper(self, http: httpx.AsyncClient, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        size = 0
+        while time.perf_counter() < self.stop_at:
+            tick = time.perf_counter()
+            response = await self.timed("metrics", http.get("/metrics", headers=headers))
+            if response is not None:
+                size = len(response.content)
+            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - tick)))
+        self.result.extra["metrics_bytes"] = size
+
+
+def client(url: str, users: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=users + 2, max_keepalive_connections=users + 2)
+    return httpx.AsyncClient(base_url=url, trust_env=False, timeout=30, limits=limits)
+
+
+async def drive(
+    server: Server, result: Result, plan: Plan, args: argparse.Namespace, scrape_token: str | None
+) -> None:
+    driver = Driver(server.url, plan, result, args.mix)
+    clients = [client(server.url, 1) for _ in range(args.users)]
+    now = time.perf_counter()
+    driver.measure_from = now + args.warmup
+    driver.stop_at = driver.measure_from + args.duration
+    tasks = [asyncio.create_task(driver.user(i, http)) for i, http in enumerate(clients)]
+    if scrape_token is not None:
+        scrape_client = client(server.url, 1)
+        tasks.append(asyncio.create_task(driver.scraper(scrape_client, scrape_token)))
+    await asyncio.sleep(max(0.0, driver.measure_from - time.perf_counter()))
+    cpu_before = server.cpu_seconds()
+    await asyncio.sleep(max(0.0, driver.stop_at - time.perf_counter()))
+    result.server_cpu = server.cpu_seconds() - cpu_before
+    await asyncio.gather(*tasks)
+    for http in clients:
+        await http.aclose()
+    if scrape_token is not None:
+        await scrape_client.aclose()
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def mode_env(mode: str, common: dict[str, str], workdir: Path, sink: str) -> dict[str, str]:
+    if mode == "off":
+        return {
+            **common,
+            "METRICS_ENABLED": "false",
+            "TRACING_ENABLED": "false",
+            "OTEL_SDK_DISABLED": "true",
+            "LOG_LEVEL": "WARNING",
+        }
+    return {
+        **common,
+        "METRICS_ENABLED": "true",
+        "METRICS_TOKEN": common["JWT_SECRET"][:32],
+        "TRACING_ENABLED": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink,
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "LOG_FILE": str(workdir / "logs" / "app.log"),
+    }
+
+
+def one_run(
+    mode: str,
+    number: int,
+    pg: Any,
+    redis_url: str,
+    sink: Any,
+    args: Any,
+    password: str,
+    workdir: Path,
+) -> Result:
+    """One run of ``mode`` on its own copy of the seeded database and its own Redis db."""
+    name = f"load_{number}_{mode}"
+    asyncio.run(copy_database(pg.dsn(driver=None, database="postgres"), "seeded", name))
+    common = {
+        **base_env(workdir),
+        "ENVIRONMENT": "production",
+        "TRUSTED_HOSTS": LOOPBACK,
+        "JWT_SECRET": secrets.token_hex(32),
+        "DATABASE_URL": pg.dsn(database=name),
+        "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{number % 15 + 1}",
+        "RATE_LIMIT_LOGIN": "1000000/minute",
+        "RATE_LIMIT_API": "1000000/minute",
+    }
+    env = mode_env(mode, common, workdir, sink[0])
+    result = Result(mode, args.duration)
+    exports_before, bytes_before = sink[1][0], sink[1][1]
+    sink_cpu = psutil.Process(sink[2])
+    sink_before = sum(sink_cpu.cpu_times()[:2])
+    with serve(env, workdir, args.workers) as server:
+
+        async def go() -> None:
+            async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=30) as http:
+                plan = await make_plan(http, password, args.users)
+            token = env.get("METRICS_TOKEN")
+            await drive(server, result, plan, args, token)
+
+        log(f"run {number + 1} ({mode}): {args.users} users, {args.warmup:g}+{args.duration:g} s")
+        asyncio.run(go())
+        time.sleep(1.0 if mode == "on" else 0)  # let the last span batch leave
+        if server.log_file is not None and server.log_file.exists():
+            with server.log_file.open("rb") as lines:
+                result.extra["log_lines"] = sum(1 for _ in lines)
+    result.extra["otlp_exports"] = sink[1][0] - exports_before
+    result.extra["otlp_bytes"] = sink[1][1] - bytes_before
+    result.extra["sink_cpu"] = sum(sink_cpu.cpu_times()[:2]) - sink_before
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def summary(result: Result, ops: tuple[str, ...]) -> dict[str, float]:
+    values = [v for op in ops for v in result.samples.get(op, [])]
+    return {
+        "count": len(values),
+        "rps": len(values) / result.duration,
+        "p50": pct(values, 0.50) * 1000,
+        "p95": pct(values, 0.95) * 1000,
+        "p99": pct(values, 0.99) * 1000,
+        "errors": sum(result.errors.get(op, 0) for op in ops),
+    }
+
+
+def median_summary(results: list[Result], ops: tuple[str, ...]) -> dict[str, float]:
+    rows = [summary(r, ops) for r in results]
+    return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+
+
+ALL = READS + WRITES + ("login",)
+ROWS: list[tuple[str, tuple[str, ...]]] = [
+    *((name, ops) for name, ops in GROUPS.items()),
+    ("**all API requests**", ALL),
+    ("`/metrics` scrape", ("metrics",)),
+]
+
+
+def table(runs: dict[str, list[Result]], args: argparse.Namespace) -> str:
+    out = [
+        "| operation | observability | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, ops in ROWS:
+        for mode in ("off", "on"):
+            if label.startswith("`/metrics`") and mode == "off":
+                continue
+            s = median_summary(runs[mode], ops)
+            out.append(
+                f"| {label} | {mode} | {s['rps']:.1f} | {s['p50']:.1f} | {s['p95']:.1f} | "
+                f"{s['p99']:.1f} | {s['errors']:.0f} |"
+            )
+    out += [
+        "",
+        "| endpoint | off p50 / p99 ms | on p50 / p99 ms | p99 on/off |",
+        "|---|---|---|---:|",
+    ]
+    for op in ALL:
+        off, on = median_summary(runs["off"], (op,)), median_summary(runs["on"], (op,))
+        out.append(
+            f"| {op} | {off['p50']:.1f} / {off['p99']:.1f} | {on['p50']:.1f} / {on['p99']:.1f} | "
+            f"{on['p99'] / off['p99']:.2f} |"
+        )
+    off_all, on_all = median_summary(runs["off"], ALL), median_summary(runs["on"], ALL)
+
+    def cpu_per_request(r: Result) -> float:
+        return r.server_cpu / max(1, summary(r, ALL)["count"] + len(r.samples.get("metrics", [])))
+
+    cpu = {m: statistics.median(cpu_per_request(r) for r in runs[m]) * 1e3 for m in runs}
+    extra = {
+        k: statistics.median(r.extra.get(k, 0) for r in runs["on"]) for k in runs["on"][0].extra
+    }
+    errors = sorted({k for m in runs for r in runs[m] for k in r.error_kinds})
+    lines = [
+        f"throughput on/off = {on_all['rps'] / off_all['rps']:.2f} "
+        f"(p50 on/off {on_all['p50'] / off_all['p50']:.2f}, "
+        f"p95 {on_all['p95'] / off_all['p95']:.2f}, p99 {on_all['p99'] / off_all['p99']:.2f})",
+        f"server CPU per request (every process of `serve`): off {cpu['off']:.2f} ms, "
+        f"on {cpu['on']:.2f} ms ({cpu['on'] / cpu['off']:.2f}x)",
+        f"telemetry in the `on` run: {extra.get('otlp_exports', 0):.0f} OTLP exports "
+        f"({extra.get('otlp_bytes', 0) / 1e6:.1f} MB of spans), "
+        f"{extra.get('log_lines', 0):.0f} JSON log lines in LOG_FILE (whole run), "
+        f"`/metrics` {extra.get('metrics_bytes', 0) / 1e3:.0f} kB per scrape; the sink used "
+        f"{extra.get('sink_cpu', 0):.1f} s CPU",
+        "errors: " + (", ".join(errors) if errors else "none"),
+    ]
+    return "\n".join(out) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    mix = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() not in ("read", "write", "signin"):
+            raise argparse.ArgumentTypeError(f"mix: unknown kind {key!r} (read, write, signin)")
+        mix[key.strip()] = float(value)
+    return mix
+
+
+def env_default(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--duration", type=float, default=float(env_default("BENCH_LOAD_DURATION", "40")),
+        help="measured seconds per run (BENCH_LOAD_DURATION)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--warmup", type=float, default=float(env_default("BENCH_LOAD_WARMUP", "5")),
+        help="unmeasured seconds before each run's window (BENCH_LOAD_WARMUP)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--users", type=int, default=int(env_default("BENCH_LOAD_USERS", "16")),
+        help="concurrent virtual users (BENCH_LOAD_USERS)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=int(env_default("BENCH_LOAD_ROUNDS", "1")),
+        help="off/on pairs, alternating (BENCH_LOAD_ROUNDS)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=int(env_default("BENCH_LOAD_WORKERS", "1")),
+        help="serve --workers (BENCH_LOAD_WORKERS)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mix", type=parse_mix, default=env_default("BENCH_LOAD_MIX", DEFAULT_MIX),
+        help="weights per iteration (BENCH_LOAD_MIX)",
+    )  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep serve.out and logs")
+    args = parser.parse_args()
+    password = secrets.token_urlsafe(24)
+    runs: dict[str, list[Result]] = {"off": [], "on": []}
+    started = time.perf_counter()
+    root = tempfile.mkdtemp(prefix="bench-load-")
+    with (
+        contextlib.ExitStack() as cleanup,
+        postgres_server("seeded") as pg,
+        redis_server() as redis,
+        otlp_sink() as sink,
+    ):
+        if args.keep:
+            log(f"keeping the servers' output and logs in {root}")
+        else:
+            cleanup.callback(shutil.rmtree, root, ignore_errors=True)
+        log("migrating and seeding (seed --demo small)")
+        (Path(root) / "seed").mkdir()
+        prepare_template(pg.dsn(), Path(root) / "seed", password)
+        for number, mode in enumerate(["off", "on"] * args.rounds):
+            workdir = Path(root) / f"run{number}-{mode}"
+            workdir.mkdir()
+            runs[mode].append(one_run(mode, number, pg, redis.url, sink, args, password, workdir))
+    mix = ", ".join(f"{k} {v:g}" for k, v in args.mix.items())
+    sys.stdout.write(
+        f"Mixed load, {args.users} virtual users (closed loop), {args.duration:g} s measured after "
+        f"{args.warmup:g} s warm-up per run, {args.rounds} off/on pair(s) (median), "
+        f"`serve --workers {args.workers}` on PostgreSQL 15 + Redis, weights {mix}; "
+        f"{time.perf_counter() - started:.0f} s in all\n\n"
+    )
+    sys.stdout.write(table(runs, args))
+
+
+if __name__ == "__main__":
+    main()

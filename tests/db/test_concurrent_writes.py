@@ -1,0 +1,140 @@
+"""Invariants that must hold under concurrent writers, on SQLite as on PostgreSQL.
+
+Requests run truly in parallel: the app's database calls run on driver threads (aiosqlite) or
+the server (asyncpg) while the event loop interleaves the requests. On SQLite, "check, then
+write" was not atomic (Python's ``sqlite3`` reads outside any transaction), so two overlapping
+shifts were both stored, and the account lockout lost counts (issue 13, item 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User
+from app.core.config import Settings
+from tests.support.api import API, PASSWORD, api_client, create_resident, create_user
+
+ROUNDS = 10
+CEILING = 8
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # Only the per-account ceiling limits the parallel guesses below (each comes from its own
+    # address, and the per-IP sign-in rate limit is out of the way).
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        rate_limit_login="10000/minute",
+        lockout_account_threshold=CEILING,
+    )
+
+
+async def _stored(client: httpx.AsyncClient, path: str, person_id: int) -> int:
+    listed = await client.get(f"{API}/{path}", params={"person_id": person_id, "limit": 500})
+    assert listed.status_code == 200
+    return int(listed.json()["total"])
+
+
+async def test_overlapping_shifts_in_parallel_store_exactly_one(
+    client: httpx.AsyncClient,
+) -> None:
+    person_id = await create_resident(client)
+    for day in range(1, ROUNDS + 1):
+        bodies = [
+            {
+                "person_id": person_id,
+                "start": f"2026-08-{day:02}T{7 + n:02}:00",
+                "end": f"2026-08-{day:02}T{19 - n:02}:00",
+                "kind": "day",
+            }
+            for n in range(4)
+        ]
+        answers = await asyncio.gather(*(client.post(f"{API}/shifts", json=b) for b in bodies))
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201, 409, 409, 409], [a.text for a in answers]
+        assert await _stored(client, "shifts", person_id) == day
+
+
+async def test_overlapping_leave_in_parallel_stores_exactly_one(
+    client: httpx.AsyncClient,
+) -> None:
+    person_id = await create_resident(client)
+    for week in range(ROUNDS):
+        day = 1 + 2 * week
+        bodies = [
+            {
+                "person_id": person_id,
+                "start": f"2026-09-{day:02}",
+                "end": f"2026-09-{day + n % 2:02}",
+                "kind": "vacation",
+            }
+            for n in range(4)
+        ]
+        answers = await asyncio.gather(*(client.post(f"{API}/leave", json=b) for b in bodies))
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201, 409, 409, 409], [a.text for a in answers]
+        assert await _stored(client, "leave", person_id) == week + 1
+
+
+async def _guess(app: FastAPI, username: str, password: str, ip: str) -> int:
+    async with api_client(app, ip=ip) as client:
+        response = await client.post(
+            f"{API}/auth/login", json={"username": username, "password": password}
+        )
+    return response.status_code
+
+
+async def _checked(app: FastAPI, user_id: int) -> tuple[int, int]:
+    """Wrong passwords verified for the account (its ``login_failed`` rows), and its count."""
+    async with app.state.services.database.session() as session:
+        failed = await session.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "login_failed", AuditEvent.resource_id == str(user_id)
+            )
+        )
+        user = await session.get(User, user_id)
+        assert user is not None
+        return int(failed or 0), user.failed_logins
+
+
+async def test_parallel_wrong_passwords_check_no_more_than_the_ceiling(app: FastAPI) -> None:
+    user_id = await create_user(app, Role.FACULTY, username="fran")
+    answers = await asyncio.gather(
+        *(_guess(app, "fran", f"wrong {n}", f"10.13.{n}.1") for n in range(60))
+    )
+    assert sorted(set(answers)) == [401, 429]
+    assert answers.count(401) == CEILING
+    assert await _checked(app, user_id) == (CEILING, CEILING)
+
+    # The account is locked: a batch that holds the right password does not sign in.
+    batch = [f"guess {n}" for n in range(29)]
+    batch.insert(17, PASSWORD)
+    answers = await asyncio.gather(
+        *(_guess(app, "fran", guess, f"10.14.{n}.1") for n, guess in enumerate(batch))
+    )
+    assert set(answers) == {429}
+    assert await _checked(app, user_id) == (CEILING, CEILING)
+
+
+async def test_a_right_password_in_a_parallel_batch_before_the_lock_still_signs_in(
+    app: FastAPI,
+) -> None:
+    """Below the ceiling, the right password wins whatever runs beside it, and resets the
+    count; the wrong ones beside it are each counted or refused, never lost uncounted."""
+    user_id = await create_user(app, Role.FACULTY, username="sam")
+    batch = [f"guess {n}" for n in range(CEILING - 2)]
+    batch.insert(2, PASSWORD)
+    answers = await asyncio.gather(
+        *(_guess(app, "sam", guess, f"10.15.{n}.1") for n, guess in enumerate(batch))
+    )
+    assert answers[2] == 200
+    assert answers.count(401) == CEILING - 2
+    failed, count = await _checked(app, user_id)
+    assert failed == CEILING - 2 and 0 <= count <= CEILING - 2
