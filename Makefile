@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_SIZE ?= medium
 
-.PHONY: run install test check lint typecheck format bench docs clean test-deps
+.PHONY: run install test check lint typecheck format bench docs clean test-deps stack stack-down stack-status
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -35,6 +35,18 @@ run: $(VENV)/.synced-runtime
 
 test-deps:
 	bash scripts/install-test-deps.sh
+
+# Prometheus, Alertmanager and Pushgateway (Debian packages) on loopback, scraping the app on
+# 127.0.0.1:8000; generated files, pid files and data under data/stack. STACK_ARGS passes
+# options, e.g. make stack STACK_ARGS="--target 127.0.0.1:8001".
+stack: install
+	$(BIN)/residency-scheduler stack up $(STACK_ARGS)
+
+stack-status: install
+	$(BIN)/residency-scheduler stack status
+
+stack-down: install
+	$(BIN)/residency-scheduler stack down
 
 test: install test-deps
 	$(BIN)/pytest -q -p no:cacheprovider

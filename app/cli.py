@@ -19,6 +19,7 @@ from app.core.metrics.alerts_cli import alerts
 from app.core.metrics.dashboards_cli import dashboards
 from app.db.engine import Database
 from app.db.migrate import upgrade_database
+from app.doctor.cli import doctor
 from app.generation.cli import generate
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
 from app.stack.cli import stack
@@ -225,8 +226,8 @@ def seed(
 
     Safe to re-run: an already seeded database is left as it is (unless --force).
     """
-    from app.errors import DomainError
     from app.core.config import DEFAULT_DATABASE_URL
+    from app.errors import DomainError
     from app.schedules.seed import (
         SeedError,
         credentials_path,
@@ -256,9 +257,24 @@ def seed(
         typer.echo(save_demo_credentials(saved_in, password))
 
 
+@cli.command()
+def worker() -> None:
+    """Run generation jobs until SIGTERM or Ctrl-C (with GENERATION_WORKER=external).
+
+    Uses DATABASE_URL and the queue (REDIS_URL, else GENERATION_QUEUE_FILE). The first
+    signal lets the job being solved finish; a second stops at once and fails that job.
+    """
+    settings = settings_or_exit()
+    check_observability(settings)  # LOG_FILE checked; this process logs JSON like the app
+    from app.worker import run_worker
+
+    run_worker(settings)
+
+
 cli.command("validate")(validate)
 cli.command("generate")(generate)
 cli.command("create-user")(create_user)
+cli.command("doctor")(doctor)
 cli.add_typer(alerts, name="alerts")
 cli.add_typer(dashboards, name="dashboards")
 cli.add_typer(stack, name="stack")

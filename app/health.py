@@ -30,8 +30,9 @@ async def health() -> dict[str, str]:
 @router.get("/ready", response_model=None)
 async def ready(services: AppServices) -> JSONResponse:
     """Ready to take traffic: the database answers within ``READY_TIMEOUT_SECONDS`` and is at
-    the schema this code needs (else 503: every API call would fail). Redis is reported but never fails the probe: every part using it fails open,
-    so an unreachable Redis is ``"status": "degraded"`` with a 200."""
+    the schema this code needs (else 503: every API call would fail). Redis is reported but
+    never fails the probe: every part using it fails open, so an unreachable Redis is
+    ``"status": "degraded"`` with a 200."""
     timeout = services.settings.ready_timeout_seconds
     database, redis = await asyncio.gather(
         _database_ok(services, timeout), _redis_ok(services.redis, timeout)

@@ -20,6 +20,14 @@ HERE = Path(__file__).parent
 
 def main(selected: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
+    known = [s.stem.removeprefix("bench_") for s in scripts]
+    unknown = [name for name in selected if name not in known]
+    if unknown:  # before anything runs or results/latest.md is touched
+        sys.stderr.write(
+            f"run_all.py: unknown benchmark {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(known)}\n"
+        )
+        return 2
     if selected:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in selected]
     out: list[str] = []

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the real servers the test-suite starts on loopback (see DESIGN.md,
 # "Real components in tests"): Prometheus, Alertmanager, Pushgateway, Redis and
-# PostgreSQL 15, all from Debian's packages; and Chromium, which opens the
-# dashboard preview headless.
+# PostgreSQL 15, all from Debian's packages; Chromium, which opens the
+# dashboard preview headless; and docker-compose, which validates
+# deploy/docker-compose.yml (`docker-compose config` needs no Docker engine).
 #
 # Idempotent: installs only what is missing, runs `apt-get update` at most once,
 # and never starts (or leaves running) any service.  Without root it only reports
@@ -20,6 +21,7 @@ COMPONENTS=(
     "redis-server|/usr/bin/redis-server"
     "postgresql-15|${PG_BIN_DIR}/initdb"
     "chromium|/usr/bin/chromium"
+    "docker-compose|/usr/bin/docker-compose"
 )
 
 missing=()

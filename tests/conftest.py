@@ -61,8 +61,10 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="test")
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # The generation queue in the test's folder: a PostgreSQL app would use ./data otherwise.
+    queue = str(tmp_path / "generation-queue.db")
+    return Settings(database_url=database_url, environment="test", generation_queue_file=queue)
 
 
 @pytest.fixture

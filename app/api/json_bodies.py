@@ -6,7 +6,8 @@ included. Routes that take whole files are registered with :class:`OffloadedJSON
 reads the body as usual (capped by the body-limit layer first), but ``json.loads`` runs in a
 worker thread, and the decoded document is cached on the request for everything after it
 (the unstorable-text guard, the body parameter). What the endpoint does with the document is
-its own business: it hands its CPU-heavy part to :func:`in_thread` too.
+its own business: it hands its CPU-heavy part to :func:`in_thread` too, which also keeps the
+garbage collector's full passes (that hold the GIL) from stalling the loop meanwhile.
 """
 
 from __future__ import annotations
@@ -31,18 +32,18 @@ smaller one costs less on the event loop than the hop to a thread."""
 _gc_switch = threading.Lock()
 
 
-def _without_gc_pauses(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``func(*args, **kwargs)`` with the cyclic garbage collector paused, unless another
-    caller paused it already (then it resumes when that one ends: never off for longer than
-    one call). Building a whole file's objects triggers full collections, each walking every
-    object in the process with the GIL held: 0.3 to 0.8 s stalls of the event loop for a
-    10 MB file. Its objects hold no cycles; reference counting frees them all the same."""
+def _without_gc_pauses(call: Callable[[], T]) -> T:
+    """``call()`` with the cyclic garbage collector paused, unless another caller paused it
+    already (then it resumes when that one ends: never off for longer than one call). Building
+    a whole file's objects triggers full collections, each walking every object in the process
+    with the GIL held: 0.3 to 0.8 s stalls of the event loop for a 10 MB file, even from a
+    worker thread. Those objects hold no cycles; reference counting frees them all the same."""
     with _gc_switch:
         paused_here = gc.isenabled()
         if paused_here:
             gc.disable()
     try:
-        return func(*args, **kwargs)
+        return call()
     finally:
         if paused_here:
             gc.enable()
@@ -51,7 +52,11 @@ def _without_gc_pauses(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
 async def in_thread(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``func(*args, **kwargs)`` in one of Starlette's worker threads (context variables such as
     the current span and the request id go with it), without garbage-collector pauses."""
-    return await run_in_threadpool(_without_gc_pauses, func, *args, **kwargs)
+
+    def call() -> T:
+        return func(*args, **kwargs)
+
+    return await run_in_threadpool(_without_gc_pauses, call)
 
 
 class ThreadedJSONRequest(Request):

@@ -24,7 +24,6 @@ from app.generation.teams import Team, block_teams
 from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
-from app.schedules.file_format import ShiftKind
 
 SLACK = 2  # per-block call counts stay within this many of the resident's share
 STEEP = 2  # extra cost per call beyond one away from the share: spreads deviations out
@@ -48,7 +47,7 @@ class CallPlan:
 
 def call_shift(year: ProgramYear, rotation: str) -> str | None:
     shifts = year.program.rotation(rotation).shifts
-    return next((s for s in shifts if year.timings[s].kind is ShiftKind.CALL), None)
+    return next((s for s in shifts if year.timings[s].is_in_house_call), None)
 
 
 def max_calls(year: ProgramYear, resident: str, block: int, shift: str) -> int:
@@ -182,7 +181,7 @@ def _edge_out(
                 model.add(var == 0)
             if (r, b) in pins.edges:
                 model.add(var == int(pins.edges[r, b] == s))
-            if (r, b) in calls and year.timings[s].kind is ShiftKind.CALL:
+            if (r, b) in calls and year.timings[s].is_in_house_call:
                 model.add(calls[r, b] >= 1).only_enforce_if(var)
         if own:
             model.add_at_most_one(own)

@@ -38,7 +38,7 @@ from app.generation.models import (
     JobStatus,
 )
 from app.generation.program import Program
-from app.generation.queue import JobConsumer, JobQueue, build_huey, queue_file
+from app.generation.queue import JobConsumer, JobQueue, build_huey
 from app.generation.runner import JobRunner, fail_abandoned, worker_name
 
 logger = logging.getLogger(__name__)
@@ -147,8 +147,6 @@ class GenerationJobs:
         queue = JobQueue(build_huey(settings), runner, on_start=runner.recover)
         if embedded is None:
             embedded = settings.generation_worker == "embedded"
-        where = "redis" if settings.redis_url else str(queue_file(settings))
-        logger.debug("generation queue", extra={"queue": where})
         return cls(database, queue, worker=worker, embedded=embedded)
 
     # --- the API's side ----------------------------------------------------------------------
@@ -218,21 +216,30 @@ class GenerationJobs:
     # --- the embedded consumer ---------------------------------------------------------------
 
     def start(self) -> None:
-        """With GENERATION_WORKER=embedded: take jobs off the queue in this process (a thread;
-        before the first job it fails the jobs of dead workers and re-queues queued ones)."""
+        """When ``embedded``: take jobs off the queue in this process (one thread; before its
+        first job it fails the jobs of dead workers and queues the queued ones again)."""
         if not self.embedded or self._consumer is not None:
             return
         self._consumer = self.queue.consumer()
         self._consumer.start()
-        logger.info("generation jobs run in this process (GENERATION_WORKER=embedded)")
+        logger.info(
+            "taking generation jobs off the queue",
+            extra={"worker": self.worker, "queue": self.queue.where},
+        )
 
-    async def close(self) -> None:
-        """Stop taking jobs; a solve still running here is given up (its job failed, so no
-        poller waits for a process that is going away)."""
+    async def close(self, *, interrupt: asyncio.Event | None = None) -> None:
+        """Stop taking jobs. A solve still running here is given up (its job failed, so no
+        poller waits for a process that is going away), at once or, given ``interrupt``, when
+        that is set before the solve ends."""
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             consumer.stop()
-            if not await asyncio.to_thread(consumer.wait, STOP_WAIT_SECONDS):
+            finished = await asyncio.to_thread(consumer.wait, STOP_WAIT_SECONDS)
+            if not finished and interrupt is not None:
+                logger.info("finishing the generation in progress; signal again to stop now")
+                while not finished and not interrupt.is_set():
+                    finished = await asyncio.to_thread(consumer.wait, 0.25)
+            if not finished:
                 await self.abandon()
         await asyncio.to_thread(self.queue.close)
 

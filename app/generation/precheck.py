@@ -11,7 +11,6 @@ from app.generation.rotations import staffed_count
 from app.generation.timing import DAY, ShiftTiming
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
-from app.schedules.file_format import ShiftKind
 
 WEEK_MINUTES = 80 * 60
 
@@ -95,7 +94,7 @@ def _capacity(year: ProgramYear, label: str, shift: str, count: int, members: in
     days_off = BLOCK_DAYS // 7
     if members < count:
         return [f"{label} needs {count} on {shift} every day but only {members} are staffed"]
-    if timing.kind is ShiftKind.CALL:
+    if timing.is_in_house_call:
         most = BLOCK_DAYS // 3
         if members * most < need:
             least = -(-need // most)
@@ -117,6 +116,6 @@ def _capacity(year: ProgramYear, label: str, shift: str, count: int, members: in
             f"the {label} pool of {members} is too small to cover {count} {shift} shift(s) "
             f"every day within 80 hours a week"
         ]
-    if timing.spill and timing.end > DAY and timing.kind is ShiftKind.CALL and members < 2 * count:
+    if timing.spill and timing.end > DAY and timing.is_in_house_call and members < 2 * count:
         return [f"{label} needs {2 * count} residents so post-call residents can rest"]
     return []

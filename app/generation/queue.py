@@ -18,6 +18,7 @@ from typing import Any
 
 from huey import RedisHuey, SqliteHuey  # type: ignore[import-untyped]
 from huey.consumer import Consumer  # type: ignore[import-untyped]
+from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 QUEUE_NAME = "residency-scheduler-generation"
 TASK_NAME = "generation.run"
 QUEUE_FILE_NAME = "generation-queue.db"
+REDIS_READ_SECONDS = 1
 POLL_MAX_SECONDS = 1.0  # a SQLite queue is polled; an idle consumer looks at least this often
 
 
@@ -45,12 +47,18 @@ def build_huey(settings: Settings) -> Any:
     """Redis when REDIS_URL is set (shared by every replica and worker), else a SQLite file
     (shared by the processes of one machine). Results are in the database, not in huey."""
     if settings.redis_url:
+        timeout = settings.redis_timeout_seconds
+        pool = ConnectionPool.from_url(
+            settings.redis_url,
+            socket_connect_timeout=timeout,  # a stopped or frozen Redis: bounded waits
+            socket_timeout=REDIS_READ_SECONDS + timeout,  # a BRPOP lasts REDIS_READ_SECONDS
+        )
         return RedisHuey(
             QUEUE_NAME,
             results=False,
-            url=settings.redis_url,
+            connection_pool=pool,
             blocking=True,  # BRPOP: a job starts as soon as it is queued
-            read_timeout=1,  # and a stopping consumer notices within a second
+            read_timeout=REDIS_READ_SECONDS,  # and a stopping consumer notices soon after
         )
     # The file and its tables are made on first use (JobQueue), not when an app is built.
     return SqliteHuey(
@@ -80,6 +88,8 @@ class JobQueue:
         on_start: Callable[[Callable[[str], None]], None] | None = None,
     ) -> None:
         self.huey = huey
+        filename = getattr(huey.storage, "filename", None)
+        self.where = str(filename) if filename is not None else "redis"  # for the logs
         self._task = huey.task(name=TASK_NAME)(run)
         self._ready = False
         self._lock = threading.Lock()

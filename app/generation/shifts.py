@@ -26,7 +26,6 @@ from app.generation.teams import Team
 from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
-from app.schedules.file_format import ShiftKind
 
 BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of preference points
 REPAIR_WEIGHT = 10_000  # when repairing, each call moved away from the plan costs this much
@@ -265,7 +264,7 @@ def _pattern_fits(year: ProgramYear, team: Team, r: str, mine: list[int], came: 
     working = year.working_days(r, team.block)
     block = range(team.block * BLOCK_DAYS, (team.block + 1) * BLOCK_DAYS)
     minutes = spill_in + sum(shift.minutes_within(block.stop - day) for day in mine)
-    calls = len(mine) if shift.kind is ShiftKind.CALL else 0
+    calls = len(mine) if shift.is_in_house_call else 0
     hours_ok = working < 7 or 7 * minutes <= WEEK_MINUTES * working
     # a day off is neither worked, on leave nor spoiled by a spill in (the pattern never spills)
     free = set(block) - set(mine) - year.leave[r] - ({block.start} if spill_in else set())

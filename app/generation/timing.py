@@ -29,6 +29,12 @@ class ShiftTiming:
         return self.start + self.length
 
     @property
+    def is_in_house_call(self) -> bool:
+        """In-house call for the q3 rule: a ``call`` shift, or any shift of 24 h or more (the
+        generator never merges shifts, so each shift is its own duty period)."""
+        return self.kind is ShiftKind.CALL or self.length >= LONG_DUTY
+
+    @property
     def rest_after(self) -> int:
         return REST_AFTER_LONG if self.length >= LONG_DUTY else REST_BETWEEN
 

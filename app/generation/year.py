@@ -12,7 +12,7 @@ from functools import cached_property
 
 from app.generation.program import WEEKDAYS, Program, ResidentSpec
 from app.generation.timing import ShiftTiming, crosses_block_edge
-from app.schedules.calendar import BLOCK_DAYS
+from app.schedules.calendar import BLOCK_DAYS, block_bounds
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,18 @@ class ProgramYear:
     def blocks(self) -> int:
         return self.program.blocks
 
+    @cached_property
+    def block_dates(self) -> list[tuple[date, date]]:
+        """(first, last day) of each block: the calendar's one block function, which for a
+        year of whole 28-day blocks gives day ``b * 28`` to ``b * 28 + 27``."""
+        bounds = block_bounds(self.program.academic_year_start, self.program.year_end)
+        return [(first, last) for _, first, last in bounds]
+
     def block_start(self, block: int) -> date:
-        return self.program.academic_year_start + timedelta(days=block * BLOCK_DAYS)
+        return self.block_dates[block][0]
 
     def block_label(self, block: int) -> str:
-        start = self.block_start(block)
-        end = start + timedelta(days=BLOCK_DAYS - 1)
+        start, end = self.block_dates[block]
         return f"block {block + 1} ({start.isoformat()} to {end.isoformat()})"
 
     def day_date(self, day: int) -> date:

@@ -64,22 +64,41 @@ async def ensure_no_swaps(session: AsyncSession, shifts: ColumnElement[bool], wh
         )
 
 
+def _not_allowed(kind: ShiftKind, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Among shifts overlapping [start, end): those it may not overlap. The one allowed overlap
+    is a call-in: an in-house shift lying entirely inside a home call (spec: ``home_call``)."""
+    if kind is ShiftKind.HOME_CALL:
+        inside = (Shift.start_at >= start) & (Shift.end_at <= end)
+        return or_(Shift.kind == ShiftKind.HOME_CALL, ~inside)
+    around = (Shift.start_at <= start) & (Shift.end_at >= end)
+    return ~((Shift.kind == ShiftKind.HOME_CALL) & around)
+
+
 async def _claim(
-    session: AsyncSession, person_id: int, start: datetime, end: datetime, own_id: int | None
+    session: AsyncSession,
+    person_id: int,
+    start: datetime,
+    end: datetime,
+    own_id: int | None,
+    kind: ShiftKind,
 ) -> None:
-    """Lock the resident, then refuse [start, end) if it overlaps another of their shifts."""
+    """Lock the resident, then refuse [start, end) if it overlaps another of their shifts
+    (other than a call-in inside a home call)."""
     await lock_resident(session, person_id)
     overlapping = Shift.person_id == person_id, Shift.start_at < end, Shift.end_at > start
-    clash = await db.first_other(session, Shift, own_id, *overlapping)
+    clash = await db.first_other(
+        session, Shift, own_id, *overlapping, _not_allowed(kind, start, end)
+    )
     if clash is not None:
         raise ConflictError(
             f"overlaps shift {clash.id} of person {person_id} "
-            f"({clash.start_at:%Y-%m-%dT%H:%M} to {clash.end_at:%Y-%m-%dT%H:%M})"
+            f"({clash.start_at:%Y-%m-%dT%H:%M} to {clash.end_at:%Y-%m-%dT%H:%M}); "
+            "only an in-house shift entirely inside a home call (a call-in) may overlap one"
         )
 
 
 async def create_shift(session: AsyncSession, data: ShiftCreate) -> Shift:
-    await _claim(session, data.person_id, data.start, data.end, None)
+    await _claim(session, data.person_id, data.start, data.end, None, data.kind)
     shift = Shift(
         person_id=data.person_id,
         start_at=data.start,
@@ -107,7 +126,7 @@ async def update_shift(session: AsyncSession, shift_id: int, data: ShiftUpdate) 
         raise InvalidInputError("worked_minutes: applies to home_call shifts only")
     if worked * 60 > (end - start).total_seconds():
         raise InvalidInputError("worked_minutes: exceeds the shift's length")
-    await _claim(session, person_id, start, end, shift.id)
+    await _claim(session, person_id, start, end, shift.id, ShiftKind(kind))
     return await db.update_row(
         session,
         shift,

@@ -3,6 +3,12 @@
 An import is a single transaction: the file is fully checked before the first write, and any
 failure afterwards rolls everything back, so a bad file changes nothing.
 
+A file whose period lies inside a stored academic year (a part-year file, such as a re-imported
+``export --start 2026-07-01 --end 2026-07-31``) replaces the shifts and leave of its period in
+that year and leaves the years as they are; any other file makes the academic year of its own
+dates (created if new) the active one. An export of part of a year carries the year's first day
+as ``period.block_start``, so it keeps the year's blocks when validated on its own.
+
 Imports serialize: on PostgreSQL each takes a transaction-scoped advisory lock
 (:data:`IMPORT_LOCK_KEY`) before reading anything, so a second import started meanwhile (a
 client retrying after a timeout) waits for the first to commit and then replaces its shifts;
@@ -30,7 +36,7 @@ from app.schedules.file_format import (
 from app.schedules.models import Leave, Shift
 from app.schedules.schemas import ImportSummary
 from app.schedules.shifts import ensure_no_swaps
-from app.schedules.years import active_year, ensure_year
+from app.schedules.years import active_year, ensure_year, year_holding
 
 IMPORT_LOCK_KEY = 0x5C4ED01E
 """The PostgreSQL advisory lock key every import holds until its transaction ends."""
@@ -121,7 +127,10 @@ async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> Impo
     """Make ``schedule`` the stored schedule for its period, replacing shifts and leave there."""
     await _serialize_imports(session)
     period = schedule.period
-    year = await ensure_year(session, schedule.program, period.start, period.end)
+    year = await year_holding(session, period.start, period.end)
+    exact = year is not None and (year.start_date, year.end_date) == (period.start, period.end)
+    if year is None or exact:
+        year = await ensure_year(session, schedule.program, period.start, period.end)
     ids, created, updated = await _upsert_residents(session, schedule.residents)
     lower, upper = _period_bounds(period.start, period.end)
     in_period = (Shift.start_at < upper) & (Shift.end_at > lower)
@@ -184,6 +193,9 @@ async def export_schedule(
     if end < start:
         raise InvalidInputError("end: must not be before start")
     program = year.program if year is not None else "Residency program"
+    holding = year if year is not None and year.start_date <= start <= year.end_date else None
+    holding = holding or await year_holding(session, start, start)
+    block_start = holding.start_date if holding and holding.start_date < start else None
     lower, upper = _period_bounds(start, end)
     people = select(Person).where(Person.kind == PersonKind.RESIDENT).order_by(Person.code)
     shift_query = select(Shift).where(Shift.start_at < upper, Shift.end_at > lower)
@@ -198,7 +210,7 @@ async def export_schedule(
     leave = await session.scalars(leave_query.order_by(Leave.person_id, Leave.start_date))
     return ScheduleFile(
         program=program,
-        period=Period(start=start, end=end),
+        period=Period(start=start, end=end, block_start=block_start),
         residents=[
             ResidentEntry(id=p.code, pgy=p.pgy or 1, name=p.name if with_names else None)
             for p in residents

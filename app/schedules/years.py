@@ -1,4 +1,5 @@
-"""Academic years and their blocks."""
+"""Academic years and their blocks (28-day blocks from the year's first day, no sub-week tail:
+the calendar's one block function)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ async def ensure_year(
         year.active = True
     await session.flush()
     return year
+
+
+async def year_holding(session: AsyncSession, start: date, end: date) -> AcademicYear | None:
+    """The stored academic year that holds all of [start, end] (the active one first)."""
+    return await session.scalar(
+        select(AcademicYear)
+        .where(AcademicYear.start_date <= start, AcademicYear.end_date >= end)
+        .order_by(AcademicYear.active.desc(), AcademicYear.start_date.desc())
+        .limit(1)
+    )
 
 
 async def active_year(session: AsyncSession) -> AcademicYear | None:

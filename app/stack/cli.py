@@ -64,9 +64,12 @@ def up(
     }
     try:
         app = parse_address(target, "--target")
-        addresses = {name: Address(listen, port) for name, port in ports.items()}
-        if len(set(ports.values())) < len(ports):
-            raise StackError("the three ports must differ")
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    if len(set(ports.values())) < len(ports):
+        raise fail("--prometheus-port, --alertmanager-port and --pushgateway-port must differ")
+    addresses = {name: Address(listen, port) for name, port in ports.items()}
+    try:
         started = control.up(data_dir, app, addresses, settings.metrics_token)
     except StackError as exc:
         raise fail(str(exc), code=1) from None

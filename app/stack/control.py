@@ -80,37 +80,58 @@ def up(
 ) -> list[Started]:
     """Start what is not running; a running component keeps its process and reloads its
     (regenerated) configuration, or restarts when asked to listen elsewhere. Idempotent."""
+    data_dir = data_dir.resolve()  # the generated files name each other by absolute path
     argv = {c.name: arguments(c, addresses[c.name], data_dir / c.name) for c in COMPONENTS}
     configure(data_dir, deploy, target, addresses, metrics_token)
-    started = []
-    for component in COMPONENTS:
-        address = addresses[component.name]
-        state = processes.running(data_dir, component)
-        action: Action = "started"
-        if state is not None and state.address != address:
-            processes.stop(data_dir, component)
-            state, action = None, "restarted"
-        if state is None:
-            state = processes.start(data_dir, component, address, argv[component.name])
-        else:
-            action = "running"
-            if not processes.is_ready(address, timeout=5.0):
-                raise StackError(
-                    f"{component.title} (pid {state.pid}) runs but does not answer on "
-                    f"{address.url}; see {processes.log_path(data_dir, component)}"
-                )
-            if component is not PUSHGATEWAY:
-                processes.reload(address)
-        started.append(Started(component, state.pid, address, action))
+    current = {c.name: processes.running(data_dir, c) for c in COMPONENTS}
+    for component in COMPONENTS:  # refuse before starting anything
+        address, state = addresses[component.name], current[component.name]
+        if (state is None or state.address != address) and not processes.port_is_free(address):
+            raise StackError(
+                f"{component.title}: {address} is in use by a process this command did not "
+                f"start; choose another port (--{component.name}-port)"
+            )
+    started: list[Started] = []
+    try:
+        for component in COMPONENTS:
+            started.append(_up(data_dir, component, addresses[component.name], argv))
+    except StackError:
+        for item in started:  # leave nothing half-started behind
+            if item.action != "running":
+                processes.stop(data_dir, item.component)
+        raise
     return started
+
+
+def _up(
+    data_dir: Path, component: Component, address: Address, argv: Mapping[ComponentName, list[str]]
+) -> Started:
+    state = processes.running(data_dir, component)
+    action: Action = "started"
+    if state is not None and state.address != address:
+        processes.stop(data_dir, component)
+        state, action = None, "restarted"
+    if state is None:
+        state = processes.start(data_dir, component, address, argv[component.name])
+        return Started(component, state.pid, address, action)
+    if not processes.is_ready(address, timeout=5.0):
+        raise StackError(
+            f"{component.title} (pid {state.pid}) runs but does not answer on "
+            f"{address.url}; see {processes.log_path(data_dir, component)}"
+        )
+    if component is not PUSHGATEWAY:
+        processes.reload(address)  # the configuration was just written again
+    return Started(component, state.pid, address, "running")
 
 
 def down(data_dir: Path) -> list[tuple[Component, int | None]]:
     """Stop, in reverse start order, only the processes ``up`` started (by their state files)."""
+    data_dir = data_dir.resolve()
     return [(c, processes.stop(data_dir, c)) for c in reversed(COMPONENTS)]
 
 
 def status(data_dir: Path) -> list[Status]:
+    data_dir = data_dir.resolve()
     found = []
     for component in COMPONENTS:
         state = processes.running(data_dir, component)

@@ -84,3 +84,87 @@ def test_not_an_object_and_not_json() -> None:
     for text in (b"{", b"\xff\xfe", b"[" * 100_000):
         with pytest.raises(ScheduleFileError, match=r"^file: "):
             parse_schedule_json(text)
+
+
+def _with_shifts(*shifts: tuple[str, str, str]) -> dict[str, Any]:
+    return schedule_file(
+        shifts=[{"resident": "r01", "start": a, "end": b, "kind": k} for a, b, k in shifts],
+        leave=[],
+    )
+
+
+def test_a_call_in_inside_a_home_call_is_accepted() -> None:
+    data = _with_shifts(
+        ("2026-07-03T17:00", "2026-07-06T07:00", "home_call"),
+        ("2026-07-04T02:00", "2026-07-04T05:00", "day"),
+        ("2026-07-03T17:00", "2026-07-03T19:00", "call"),  # starts with the home call
+        ("2026-07-06T05:00", "2026-07-06T07:00", "night"),  # ends with it
+    )
+    assert len(parse_schedule(data).shifts) == 4
+
+
+@pytest.mark.parametrize(
+    ("shifts", "named"),
+    [
+        (  # only partly inside the home call
+            [
+                ("2026-07-03T17:00", "2026-07-04T07:00", "home_call"),
+                ("2026-07-04T05:00", "2026-07-04T09:00", "day"),
+            ],
+            "shifts[1]: overlaps a home call of resident 'r01' (2026-07-03T17:00 to "
+            "2026-07-04T07:00); an in-house shift during a home call must lie entirely inside it",
+        ),
+        (  # starts before the home call
+            [
+                ("2026-07-03T17:00", "2026-07-04T07:00", "home_call"),
+                ("2026-07-03T15:00", "2026-07-03T18:00", "day"),
+            ],
+            "shifts[1]: overlaps a home call",
+        ),
+        (  # two home calls
+            [
+                ("2026-07-03T17:00", "2026-07-04T07:00", "home_call"),
+                ("2026-07-04T06:00", "2026-07-04T09:00", "home_call"),
+            ],
+            "shifts[1]: overlaps another shift",
+        ),
+        (  # two call-ins overlapping each other
+            [
+                ("2026-07-03T17:00", "2026-07-04T07:00", "home_call"),
+                ("2026-07-03T20:00", "2026-07-03T23:00", "day"),
+                ("2026-07-03T22:00", "2026-07-03T23:30", "day"),
+            ],
+            "shifts[2]: overlaps another shift",
+        ),
+    ],
+)
+def test_overlaps_other_than_a_call_in_are_bad_input(
+    shifts: list[tuple[str, str, str]], named: str
+) -> None:
+    assert _error(_with_shifts(*shifts)).startswith(named)
+
+
+def test_block_start_is_optional_and_not_after_the_period() -> None:
+    period = {"start": "2026-08-01", "end": "2026-09-30", "block_start": "2026-07-01"}
+    parsed = parse_schedule(schedule_file(period=period, shifts=[], leave=[]))
+    assert parsed.period.block_start is not None
+    assert parsed.to_json_dict()["period"] == period
+    assert "block_start" not in parse_schedule(schedule_file()).to_json_dict()["period"]
+    late = {"start": "2026-08-01", "end": "2026-09-30", "block_start": "2026-08-02"}
+    assert _error(schedule_file(period=late)).startswith("period.block_start: must be between")
+
+
+def test_time_zone_must_be_known_and_local_times_must_exist() -> None:
+    zoned = parse_schedule(schedule_file(timezone="America/New_York"))
+    assert zoned.to_json_dict()["timezone"] == "America/New_York"
+    assert _error(schedule_file(timezone="Mars/Olympus")).startswith(
+        "timezone: unknown time zone 'Mars/Olympus'"
+    )
+    gap = _with_shifts(("2027-03-13T19:00", "2027-03-14T02:30", "night"))
+    gap["timezone"] = "America/New_York"
+    assert _error(gap) == (
+        "shifts[0].end: 2027-03-14T02:30 does not exist in America/New_York "
+        "(the clocks spring forward over it)"
+    )
+    del gap["timezone"]
+    assert parse_schedule(gap).timezone is None  # without a zone: plain wall-clock times

@@ -105,3 +105,28 @@ async def test_shift_for_faculty_is_rejected(client: httpx.AsyncClient) -> None:
     faculty = (await client.post(f"{API}/people", json={"code": "f1", "kind": "faculty"})).json()
     response = await create_shift(client, faculty["id"], "2026-07-01T07:00", "2026-07-01T19:00")
     assert response.status_code == 422 and "not a resident" in response.text
+
+
+async def test_a_call_in_inside_a_home_call_is_accepted(client: httpx.AsyncClient) -> None:
+    person_id = await create_resident(client)
+    home = await create_shift(
+        client, person_id, "2026-07-03T17:00", "2026-07-06T07:00", "home_call"
+    )
+    assert home.status_code == 201
+    call_in = await create_shift(client, person_id, "2026-07-04T02:00", "2026-07-04T05:00")
+    assert call_in.status_code == 201, call_in.text
+    partly = await create_shift(client, person_id, "2026-07-06T05:00", "2026-07-06T09:00")
+    assert partly.status_code == 409 and "call-in" in partly.json()["detail"]
+    second_home = await create_shift(
+        client, person_id, "2026-07-04T00:00", "2026-07-04T01:00", "home_call"
+    )
+    assert second_home.status_code == 409
+    # a home call may be laid around existing in-house work, but never cut through it
+    shrink = await client.patch(
+        f"{API}/shifts/{home.json()['id']}", json={"end": "2026-07-04T04:00"}
+    )
+    assert shrink.status_code == 409
+    moved = await client.patch(
+        f"{API}/shifts/{home.json()['id']}", json={"end": "2026-07-04T05:00"}
+    )
+    assert moved.status_code == 200, moved.text

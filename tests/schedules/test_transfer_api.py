@@ -84,7 +84,12 @@ async def test_export_date_range_and_names(client: httpx.AsyncClient) -> None:
         f"{API}/schedule/export", params={"start": "2026-07-02", "end": "2026-07-03"}
     )
     body = ranged.json()
-    assert body["period"] == {"start": "2026-07-02", "end": "2026-07-03"}
+    # part of the stored year: its first day anchors the blocks
+    assert body["period"] == {
+        "start": "2026-07-02",
+        "end": "2026-07-03",
+        "block_start": "2026-07-01",
+    }
     assert [s["kind"] for s in body["shifts"]] == ["call"]
     assert "name" not in body["residents"][0]
     named = await client.get(f"{API}/schedule/export", params={"with_names": True})
@@ -205,3 +210,57 @@ async def test_concurrent_imports_of_one_period_serialize(
     exported = (await client.get(f"{API}/schedule/export")).json()["shifts"]
     assert len(exported) in (len(first["shifts"]), len(second["shifts"]))
     assert _overlapping_pairs(exported) == 0
+
+
+async def test_a_part_year_import_replaces_shifts_inside_its_academic_year(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post(f"{API}/schedule/import", json=schedule_file())
+    part = (
+        await client.get(
+            f"{API}/schedule/export", params={"start": "2026-07-02", "end": "2026-07-10"}
+        )
+    ).json()
+    part["shifts"] = []  # r02's call on 07-02 is dropped
+    response = await client.post(f"{API}/schedule/import", json=part)
+    assert response.status_code == 200, response.text
+    assert response.json()["shifts_replaced"] == 2  # the call and the home call
+    years = (await client.get(f"{API}/academic-years")).json()
+    assert [(y["start"], y["end"], y["active"]) for y in years] == [
+        ("2026-07-01", "2026-07-28", True)
+    ]
+    assert response.json()["academic_year_id"] == years[0]["id"]
+    whole = (await client.get(f"{API}/schedule/export")).json()
+    assert whole["period"] == {"start": "2026-07-01", "end": "2026-07-28"}
+    assert [s["kind"] for s in whole["shifts"]] == ["day"]
+    # a file beyond every stored year creates one, and it becomes the active year
+    later = schedule_file(period={"start": "2026-08-01", "end": "2026-08-28"}, shifts=[], leave=[])
+    assert (await client.post(f"{API}/schedule/import", json=later)).is_success
+    years = (await client.get(f"{API}/academic-years")).json()
+    assert [(y["start"], y["active"]) for y in years] == [
+        ("2026-07-01", False),
+        ("2026-08-01", True),
+    ]
+
+
+async def test_a_365_day_year_is_stored_as_13_blocks(client: httpx.AsyncClient) -> None:
+    year = schedule_file(period={"start": "2026-07-01", "end": "2027-06-30"})
+    assert (await client.post(f"{API}/schedule/import", json=year)).is_success
+    (stored,) = (await client.get(f"{API}/academic-years")).json()
+    blocks = stored["blocks"]
+    assert len(blocks) == 13
+    assert (blocks[-1]["start"], blocks[-1]["end"]) == ("2027-06-02", "2027-06-30")
+
+
+async def test_a_generated_year_exported_in_part_revalidates_clean(
+    client: httpx.AsyncClient,
+) -> None:
+    from app.generation import demo_program, generate_schedule
+
+    year = generate_schedule(demo_program("small"), seed=0).schedule.to_json_dict()
+    imported = await client.post(f"{API}/schedule/import", json=year)
+    assert imported.is_success, imported.text
+    part = await client.get(f"{API}/schedule/export", params={"start": "2026-08-01"})
+    assert part.json()["period"]["block_start"] == "2026-07-01"
+    report = (await client.post(f"{API}/compliance/validate", json=part.json())).json()
+    assert report["valid"] and report["violations"] == []

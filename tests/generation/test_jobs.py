@@ -1,0 +1,327 @@
+"""Generation jobs are rows and queue messages: they survive restarts, any replica answers for
+them, workers run them, and a job whose worker died says so in a coordinator's words."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis import Redis
+
+from app.auth.models import Role
+from app.core.config import Settings
+from app.db.base import utcnow
+from app.db.engine import Database
+from app.generation import generator
+from app.generation.generator import GenerationResult, Progress
+from app.generation.jobs import MAX_PENDING, GenerationJobs
+from app.generation.models import WORKER_STOPPED, GenerationJobRecord
+from app.generation.program import demo_program
+from app.main import create_app
+from tests.support.api import API, api_client, signed_in_headers, wait_for_job
+from tests.support.lifespan import start, stop
+from tests.support.servers import RedisServer
+
+SHARED_JWT_SECRET = "replicas-share-this-signing-key-0123456789"
+SMALL = {"demo": "small", "seed": 3}
+
+
+def replica_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """What every replica of one deployment is given (one database, one queue, one key)."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "environment": "test",
+        "jwt_secret": SHARED_JWT_SECRET,
+        "generation_queue_file": str(tmp_path / "generation-queue.db"),
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def replica(
+    settings: Settings, headers: dict[str, str] | None = None
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """One running app; signed in as a new coordinator unless ``headers`` are given."""
+    app = await start(create_app(settings))
+    try:
+        headers = headers or await signed_in_headers(app, Role.COORDINATOR)
+        async with api_client(app, headers) as client:
+            yield app, client
+    finally:
+        await stop(app)
+
+
+async def poll(
+    client: httpx.AsyncClient, job_id: str, until: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    for _ in range(1200):  # a bound for a loaded 2-core machine; returns as soon as it holds
+        response = await client.get(f"{API}/generation-jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        if until(job := response.json()):
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"generation job {job_id} never got there: {job}")
+
+
+class HeldSolve:
+    """Stands in for the solver: reports progress, then waits until the test releases it."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def __call__(self, program: object, **options: Any) -> GenerationResult:
+        options["on_progress"](Progress("rotations", 3, 120.0, 100.0, 0.5))
+        self.release.wait(60)
+        return GenerationResult(
+            status="infeasible",
+            schedule=None,
+            objective=None,
+            bound=None,
+            wall_time=0.5,
+            time_to_first_feasible=None,
+            explanation="held by the test",
+        )
+
+
+@pytest.fixture
+def held_solve(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldSolve]:
+    held = HeldSolve()
+    monkeypatch.setattr(generator, "generate_schedule", held)
+    yield held
+    held.release.set()  # a solve thread left behind ends
+
+
+# --- restarts and replicas -----------------------------------------------------------------
+
+
+async def test_a_queued_job_survives_a_restart_and_runs_when_a_worker_starts(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = replica_settings(database_url, tmp_path, generation_worker="external")
+    async with replica(settings) as (_, client):
+        started = await client.post(f"{API}/schedule/generate", json=SMALL)
+        assert started.status_code == 202 and started.json()["status"] == "queued"
+        headers = dict(client.headers)
+    job_id = started.json()["id"]
+
+    async with replica(settings, headers) as (_, client):  # the process that accepted it is gone
+        job = (await client.get(f"{API}/generation-jobs/{job_id}")).json()
+        assert job["status"] == "queued" and job["progress"] is None
+        database = Database(database_url)
+        worker = GenerationJobs.from_settings(settings, database, embedded=True)
+        worker.start()  # what `residency-scheduler worker` runs
+        try:
+            done = await wait_for_job(client, job_id)
+        finally:
+            await worker.close()
+            await database.dispose()
+    assert done["status"] == "succeeded", done
+    assert done["outcome"] in ("optimal", "feasible") and done["shifts"] > 0
+    assert done["started_at"] and done["finished_at"] and done["progress"]["phase"] == "done"
+
+
+@pytest.mark.postgres
+async def test_replicas_on_postgres_and_redis_share_jobs_and_progress(
+    postgres: Any, redis: RedisServer, tmp_path: Path, held_solve: HeldSolve
+) -> None:
+    database_url = postgres.create_database("generation_replicas")
+    Redis.from_url(redis.url.replace("/0", "/6")).flushdb()
+    settings = replica_settings(database_url, tmp_path, redis_url=redis.url.replace("/0", "/6"))
+    from app.db.migrate import upgrade_database
+
+    await upgrade_database(database_url)
+    async with (
+        replica(settings) as (_, first),
+        replica(settings, dict(first.headers)) as (_, second),
+    ):
+        started = await first.post(f"{API}/schedule/generate", json=SMALL)
+        assert started.status_code == 202
+        job_id = started.json()["id"]
+        # The other replica answers for it (no 404), and shows the solver's progress.
+        running = await poll(second, job_id, lambda j: j["progress"] is not None)
+        assert running["status"] == "running"
+        assert running["progress"] == {
+            "phase": "rotations", "solutions": 3, "objective": 120.0, "bound": 100.0,
+            "elapsed": 0.5,
+        }  # fmt: skip
+        held_solve.release.set()
+        done = await poll(second, job_id, lambda j: j["status"] != "running")
+        assert done["status"] == "failed" and done["explanation"] == "held by the test"
+        assert [j["id"] for j in (await first.get(f"{API}/generation-jobs")).json()] == [job_id]
+
+
+async def test_too_many_pending_jobs_is_409_whichever_replica_is_asked(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = replica_settings(database_url, tmp_path, generation_worker="external")
+    async with (
+        replica(settings) as (_, first),
+        replica(settings, dict(first.headers)) as (_, second),
+    ):
+        for _ in range(MAX_PENDING):
+            assert (await first.post(f"{API}/schedule/generate", json=SMALL)).status_code == 202
+        refused = await second.post(f"{API}/schedule/generate", json=SMALL)
+        assert refused.status_code == 409
+        assert "already waiting or running" in refused.json()["detail"]
+        listed = (await second.get(f"{API}/generation-jobs")).json()
+        assert [j["status"] for j in listed] == ["queued"] * MAX_PENDING
+
+
+async def test_an_unreachable_queue_is_503_and_the_job_says_so(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = replica_settings(
+        sqlite_url, tmp_path, generation_worker="external", redis_url=f"redis://127.0.0.1:{port}/0"
+    )
+    async with replica(settings) as (_, client):
+        refused = await client.post(f"{API}/schedule/generate", json=SMALL)
+        assert refused.status_code == 503
+        (job,) = (await client.get(f"{API}/generation-jobs")).json()
+        assert job["status"] == "failed" and "queue" in job["explanation"]
+
+
+# --- dead workers --------------------------------------------------------------------------
+
+
+async def insert_running_job(database_url: str, *, worker: str, silent_for: float) -> str:
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            now = utcnow()
+            session.add(
+                GenerationJobRecord(
+                    id="a" * 32,
+                    status="running",
+                    seed=0,
+                    time_limit=None,
+                    program=demo_program("small").model_dump(mode="json"),
+                    created_at=now - timedelta(seconds=silent_for + 5),
+                    started_at=now - timedelta(seconds=silent_for + 5),
+                    heartbeat_at=now - timedelta(seconds=silent_for),
+                    worker=worker,
+                )
+            )
+    finally:
+        await database.dispose()
+    return "a" * 32
+
+
+async def test_a_running_job_whose_worker_went_silent_is_failed(
+    database_url: str, tmp_path: Path
+) -> None:
+    job_id = await insert_running_job(database_url, worker="elsewhere:1:x", silent_for=120)
+    settings = replica_settings(database_url, tmp_path, generation_worker="external")
+    async with replica(settings) as (_, client):
+        job = (await client.get(f"{API}/generation-jobs/{job_id}")).json()
+        assert job["status"] == "failed" and job["outcome"] == "error"
+        assert (
+            job["explanation"]
+            == WORKER_STOPPED
+            == ("the worker stopped while solving; start the generation again")
+        )
+        # It no longer counts as pending: a new generation is accepted.
+        assert (await client.post(f"{API}/schedule/generate", json=SMALL)).status_code == 202
+
+
+def _a_pid_that_is_gone() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+async def test_a_job_of_a_process_that_is_gone_is_failed_when_a_consumer_starts(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    worker = f"{socket.gethostname()}:{_a_pid_that_is_gone()}:0badc0de"
+    job_id = await insert_running_job(sqlite_url, worker=worker, silent_for=1)  # fresh heartbeat
+    settings = replica_settings(sqlite_url, tmp_path)  # embedded: the consumer starts here
+    async with replica(settings) as (_, client):
+        job = await poll(client, job_id, lambda j: j["status"] != "running")
+    assert job["status"] == "failed" and job["explanation"] == WORKER_STOPPED
+
+
+async def test_stopping_an_app_mid_solve_fails_its_job_and_drops_the_late_result(
+    sqlite_url: str, tmp_path: Path, held_solve: HeldSolve
+) -> None:
+    settings = replica_settings(sqlite_url, tmp_path)
+    async with replica(settings) as (_, client):
+        job_id = (await client.post(f"{API}/schedule/generate", json=SMALL)).json()["id"]
+        await poll(client, job_id, lambda j: j["status"] == "running")
+        headers = dict(client.headers)
+    held_solve.release.set()  # the solve "ends" after its process stopped taking jobs
+    await asyncio.sleep(1.0)
+    async with replica(
+        replica_settings(sqlite_url, tmp_path, generation_worker="external"), headers
+    ) as (
+        _,
+        client,
+    ):
+        job = (await client.get(f"{API}/generation-jobs/{job_id}")).json()
+    assert job["status"] == "failed" and job["explanation"] == WORKER_STOPPED
+
+
+# --- the worker command --------------------------------------------------------------------
+
+
+def _worker_environment(database_url: str, queue: Path) -> dict[str, str]:
+    inherited = {
+        k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "CI")
+    }
+    return {
+        **inherited,
+        "DATABASE_URL": database_url,
+        "GENERATION_WORKER": "external",
+        "GENERATION_QUEUE_FILE": str(queue),
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "INFO",
+        "METRICS_ENABLED": "true",
+    }
+
+
+def _start_worker(database_url: str, tmp_path: Path, out: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``residency-scheduler worker`` as an operator starts it (its own folder: no .env)."""
+    command = Path(sys.executable).parent / "residency-scheduler"
+    return subprocess.Popen(
+        [str(command), "worker"],
+        cwd=tmp_path,
+        env=_worker_environment(database_url, tmp_path / "generation-queue.db"),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def test_the_worker_command_runs_queued_jobs_and_stops_on_sigterm(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    settings = replica_settings(sqlite_url, tmp_path, generation_worker="external")
+    log = tmp_path / "worker.log"
+    async with replica(settings) as (_, client):
+        job_id = (await client.post(f"{API}/schedule/generate", json=SMALL)).json()["id"]
+        with log.open("wb") as out:
+            process = _start_worker(sqlite_url, tmp_path, out)
+            try:
+                done = await wait_for_job(client, job_id)
+            finally:
+                process.send_signal(signal.SIGTERM)
+                code = await asyncio.to_thread(process.wait, 60)
+    output = log.read_text()
+    assert done["status"] == "succeeded", (done, output)
+    assert code == 0, output
+    assert "generation worker ready" in output and "generation worker stopped" in output
