@@ -234,6 +234,7 @@ class Result:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     server_cpu: float = 0.0
+    load: float = 0.0  # the machine's 1-minute load average at the end of the run
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -385,6 +386,17 @@ def mode_env(mode: str, common: dict[str, str], workdir: Path, sink: str) -> dic
     }
 
 
+def report_server_errors(mode: str, output: Path) -> None:
+    """Name on stderr what the service logged at ERROR or above (e.g. the cause of a 500)."""
+    problems = [
+        line
+        for line in output.read_text(errors="replace").splitlines()
+        if '"level":"error"' in line or '"level":"critical"' in line or "Traceback" in line
+    ]
+    if problems:
+        log(f"{mode}: the service logged {len(problems)} error lines; first: {problems[0][:1500]}")
+
+
 def one_run(
     mode: str,
     number: int,
@@ -427,6 +439,8 @@ def one_run(
         if server.log_file is not None and server.log_file.exists():
             with server.log_file.open("rb") as lines:
                 result.extra["log_lines"] = sum(1 for _ in lines)
+    result.load = os.getloadavg()[0]
+    report_server_errors(mode, workdir / "serve.out")
     result.extra["otlp_exports"] = sink[1][0] - exports_before
     result.extra["otlp_bytes"] = sink[1][1] - bytes_before
     result.extra["sink_cpu"] = sum(sink_cpu.cpu_times()[:2]) - sink_before
@@ -513,8 +527,9 @@ def table(runs: dict[str, list[Result]]) -> str:
     )
     extra = {k: sum(r.extra.get(k, 0) for r in runs["on"]) for k in runs["on"][0].extra}
     seconds = sum(r.duration for r in runs["on"])
+    order = [r for pair in zip(runs["off"], runs["on"], strict=True) for r in pair]
     errors: dict[str, int] = defaultdict(int)
-    for r in (*runs["off"], *runs["on"]):
+    for r in order:
         for kind, count in r.error_kinds.items():
             errors[f"{r.mode}: {kind}"] += count
     lines = [
@@ -529,6 +544,8 @@ def table(runs: dict[str, list[Result]]) -> str:
         f"{extra.get('sink_cpu', 0):.1f} s CPU in all), "
         f"{extra.get('log_lines', 0):.0f} JSON lines in LOG_FILE (whole runs), "
         f"`/metrics` {extra.get('metrics_bytes', 0) / len(runs['on']) / 1e3:.0f} kB per scrape",
+        "1-minute load average at the end of each run (2 cores; others' jobs included): "
+        + ", ".join(f"{r.mode} {r.load:.1f}" for r in order),
         "errors: "
         + (", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) if errors else "none"),
     ]

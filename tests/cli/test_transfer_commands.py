@@ -100,3 +100,29 @@ def test_every_command_is_registered() -> None:
         assert command in result.stdout, command
     assert runner.invoke(cli, ["generate", "--help"]).exit_code == 0
     assert runner.invoke(cli, ["validate", "--help"]).exit_code == 0
+
+
+def test_a_part_year_export_keeps_the_year_blocks_and_reimports_into_the_year(
+    database_env: Path,
+) -> None:
+    source = database_env / "in.json"
+    source.write_text(json.dumps(schedule_file()))
+    assert runner.invoke(cli, ["import", str(source)]).exit_code == 0
+    part = database_env / "part.json"
+    exported = runner.invoke(
+        cli, ["export", "--out", str(part), "--start", "2026-07-02", "--end", "2026-07-10"]
+    )
+    assert exported.exit_code == 0, exported.output
+    written = json.loads(part.read_text())
+    assert written["period"] == {
+        "start": "2026-07-02",
+        "end": "2026-07-10",
+        "block_start": "2026-07-01",
+    }
+    checked = runner.invoke(cli, ["validate", str(part)])
+    assert checked.exit_code == 0, checked.output
+    reimported = runner.invoke(cli, ["import", str(part)])
+    assert reimported.exit_code == 0, reimported.output
+    with sqlite3.connect(database_env / "cli.db") as db:
+        years = db.execute("SELECT start_date, end_date, active FROM academic_years").fetchall()
+    assert years == [("2026-07-01", "2026-07-28", 1)]  # no 9-day year, still the active one

@@ -17,7 +17,10 @@ from tests.support.api import API, PASSWORD, build_app, client_for, create_user
 from tests.support.metrics import scrape, value
 from tests.support.servers import RedisServer
 
-BOUND = 3.0  # seconds: generous; each Redis call is bounded by REDIS_TIMEOUT_SECONDS (0.5 s)
+# Tells "returns" from "hangs", not a speed claim: without socket timeouts a frozen Redis holds
+# a request forever; with REDIS_TIMEOUT_SECONDS=0.5 a sign-in's few calls return in seconds,
+# even on a loaded shared machine (3.3 s seen at load 9 on 2 cores).
+BOUND = 30.0
 
 
 @pytest.fixture

@@ -325,3 +325,36 @@ async def test_the_worker_command_runs_queued_jobs_and_stops_on_sigterm(
     assert done["status"] == "succeeded", (done, output)
     assert code == 0, output
     assert "generation worker ready" in output and "generation worker stopped" in output
+
+
+@pytest.mark.parametrize("second_signal", [False, True])
+async def test_a_stopping_worker_lets_its_solve_finish_unless_told_twice(
+    sqlite_url: str, tmp_path: Path, held_solve: HeldSolve, second_signal: bool
+) -> None:
+    settings = replica_settings(sqlite_url, tmp_path, generation_worker="external")
+    async with replica(settings) as (_, client):
+        job_id = (await client.post(f"{API}/schedule/generate", json=SMALL)).json()["id"]
+        database = Database(sqlite_url)
+        worker = GenerationJobs.from_settings(settings, database, embedded=True)
+        worker.start()
+        try:
+            await poll(client, job_id, lambda j: j["status"] == "running")
+            interrupt = asyncio.Event()  # what the worker command's second signal sets
+            closing = asyncio.create_task(worker.close(interrupt=interrupt))
+            await asyncio.sleep(2.0)  # longer than an idle consumer takes to stop
+            assert not closing.done()  # the first signal waits for the solve
+            assert (await client.get(f"{API}/generation-jobs/{job_id}")).json()["status"] == (
+                "running"
+            )
+            if second_signal:
+                interrupt.set()
+            else:
+                held_solve.release.set()
+            await asyncio.wait_for(closing, 30)
+        finally:
+            await database.dispose()
+        job = await poll(client, job_id, lambda j: j["status"] != "running")
+    if second_signal:
+        assert job["status"] == "failed" and job["explanation"] == WORKER_STOPPED
+    else:
+        assert job["status"] == "failed" and job["explanation"] == "held by the test"

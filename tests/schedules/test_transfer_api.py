@@ -257,7 +257,9 @@ async def test_a_generated_year_exported_in_part_revalidates_clean(
 ) -> None:
     from app.generation import demo_program, generate_schedule
 
-    year = generate_schedule(demo_program("small"), seed=0).schedule.to_json_dict()
+    # The case: cut at 2026-08-01, a medium year got 7 violations with blocks from the
+    # cut. Anchored at the year's first day its blocks are the year's (block 2 clipped to 25 days).
+    year = generate_schedule(demo_program("medium"), seed=0).schedule.to_json_dict()
     imported = await client.post(f"{API}/schedule/import", json=year)
     assert imported.is_success, imported.text
     part = await client.get(f"{API}/schedule/export", params={"start": "2026-08-01"})
