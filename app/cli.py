@@ -21,6 +21,7 @@ from app.db.engine import Database
 from app.db.migrate import upgrade_database
 from app.doctor.cli import doctor
 from app.generation.cli import generate
+from app.schedules.fairness_cli import fairness
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
 from app.stack.cli import stack
 
@@ -272,6 +273,7 @@ def worker() -> None:
 
 
 cli.command("validate")(validate)
+cli.command("fairness")(fairness)
 cli.command("generate")(generate)
 cli.command("create-user")(create_user)
 cli.command("doctor")(doctor)

@@ -16,16 +16,20 @@ from app.core.metrics.endpoint import router as metrics_router
 from app.generation.api import router as generation_router
 from app.health import router as health_router
 from app.people.api import router as people_router
+from app.people.calendar_api import router as calendar_router
 from app.rotations.api import router as rotations_router
 from app.schedules.api import router as schedules_router
+from app.schedules.fairness_api import router as fairness_router
 from app.swaps.api import router as swaps_router
 
 ROUTERS: tuple[APIRouter, ...] = (
     health_router,
     metrics_router,
     people_router,
+    calendar_router,
     rotations_router,
     schedules_router,
+    fairness_router,
     compliance_router,
     generation_router,
     auth_router,

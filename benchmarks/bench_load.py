@@ -1,21 +1,26 @@
 """Load test of the real service on PostgreSQL + Redis: full observability on against off.
 
-Run: ``.venv/bin/python benchmarks/bench_load.py [--duration 25] [--users 16] [--rounds 2]``
+Run: ``.venv/bin/python benchmarks/bench_load.py [--duration 12] [--users 16] [--rounds 4]``
 (or ``BENCH_LOAD_DURATION``, ``BENCH_LOAD_WARMUP``, ``BENCH_LOAD_USERS``, ``BENCH_LOAD_ROUNDS``,
-``BENCH_LOAD_WORKERS``, ``BENCH_LOAD_MIX``); progress goes to stderr, the tables to stdout.
+``BENCH_LOAD_WORKERS``, ``BENCH_LOAD_MIX``; ``--keep`` keeps the services' output and logs);
+progress goes to stderr, the tables to stdout. About 3 minutes with the defaults.
 
 One real PostgreSQL 15 and one Redis (``tests/support/servers.py``); a database migrated and
 seeded once by the ``residency-scheduler`` command (``migrate``, ``create-user``, ``seed --demo
-small``) and copied (``CREATE DATABASE ... TEMPLATE``) for every run, so each run starts from
-the same data; each run gets its own Redis database. Each run starts ``residency-scheduler
-serve`` (uvicorn, one process by default) as a subprocess and drives it with an asyncio httpx
-client: ``--users`` virtual users in a closed loop (no think time; all use one access token,
-signed in before the clock starts), picking per iteration, by weight, a read (people, a week of
-shifts, the compliance report, swaps: equally likely), a write (create a leave of the user's own
-resident then delete it, or re-save one of that resident's shifts with ``PATCH``, which runs the
-ACGME guard) or a sign-in (``POST /api/v1/auth/login`` with the right password: argon2id, the
-most expensive request by far). Latency is measured by the client, per request, after
-``--warmup`` seconds.
+small``) and copied (``CREATE DATABASE ... TEMPLATE``) for each mode, so both start from the same
+data, each with its own Redis database. Two ``residency-scheduler serve`` processes (uvicorn,
+``--workers 1`` by default) run side by side, one per mode, and are driven in turn, one slice
+at a time (``--warmup`` + ``--duration`` seconds; the other service idles), in the order off on,
+on off, off on...: on a shared machine whatever else runs then weighs on both modes alike.
+
+Each slice is an asyncio httpx client: ``--users`` virtual users in a closed loop (no think
+time; all use one access token, signed in before the clock starts), picking per iteration, by
+weight, a read (people, a week of shifts, the compliance report, swaps: equally likely), a
+write (create a leave of the user's own resident then delete it, or re-save one of that
+resident's shifts with ``PATCH``, which runs the ACGME guard) or a sign-in (``POST
+/api/v1/auth/login`` with the right password: argon2id, the most expensive request by far).
+Latency is measured by the client, per request, after the warm-up; percentiles pool every
+slice of a mode, throughput is its requests over its measured seconds.
 
 - ``on``: metrics on, ``/metrics`` scraped once per second (with ``METRICS_TOKEN``), tracing with
   ``OTEL_TRACES_SAMPLER=always_on`` exporting OTLP/HTTP to a sink in a separate process (it
@@ -25,11 +30,9 @@ most expensive request by far). Latency is measured by the client, per request, 
   ``OTEL_SDK_DISABLED=true``, ``LOG_LEVEL=WARNING`` (no access-log lines), no scrape.
 
 The sign-in rate limit (``RATE_LIMIT_LOGIN``, 5/minute per IP) and the per-user API limit
-(``RATE_LIMIT_API``, 200/minute) are raised for both runs: every virtual user comes from
-127.0.0.1 and signs in as the same admin. Modes alternate (off, on, off, on...), ``--rounds``
-pairs; percentiles pool every round's samples of a mode, throughput is its requests over its
-measured seconds. Client, server and PostgreSQL share the machine: read the on/off ratios,
-not the absolute numbers.
+(``RATE_LIMIT_API``, 200/minute) are raised for both modes: every virtual user comes from
+127.0.0.1 and signs in as the same admin. Client, services and PostgreSQL share the machine:
+read the on/off ratios and the CPU per request, not the absolute numbers.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import multiprocessing
 import os
 import random
@@ -48,6 +52,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -160,6 +165,23 @@ async def copy_database(admin_dsn: str, template: str, name: str) -> None:
         await connection.close()
 
 
+def tree_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (alive ones)."""
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for proc in (root, *root.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def machine_busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 @dataclass
 class Server:
     url: str
@@ -167,15 +189,7 @@ class Server:
     log_file: Path | None
 
     def cpu_seconds(self) -> float:
-        try:
-            root = psutil.Process(self.process.pid)
-            total = 0.0
-            for proc in (root, *root.children(recursive=True)):
-                times = proc.cpu_times()
-                total += times.user + times.system
-            return total
-        except psutil.Error:
-            return float("nan")
+        return tree_cpu_seconds(self.process.pid)
 
 
 @contextlib.contextmanager
@@ -234,7 +248,9 @@ class Result:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     error_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     server_cpu: float = 0.0
-    load: float = 0.0  # the machine's 1-minute load average at the end of the run
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds in the window, by owner
+    load: float = 0.0  # the machine's 1-minute load average at the end of the slice
+    started: float = field(default_factory=time.monotonic)
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -337,7 +353,12 @@ def client(url: str, users: int) -> httpx.AsyncClient:
 
 
 async def drive(
-    server: Server, result: Result, plan: Plan, args: argparse.Namespace, scrape_token: str | None
+    server: Server,
+    result: Result,
+    plan: Plan,
+    args: argparse.Namespace,
+    scrape_token: str | None,
+    postgres_pid: int | None,
 ) -> None:
     driver = Driver(server.url, plan, result, args.mix)
     clients = [client(server.url, 1) for _ in range(args.users)]
@@ -351,9 +372,16 @@ async def drive(
         scrape_client = client(server.url, 1)
         tasks.append(asyncio.create_task(driver.scraper(scrape_client, scrape_token)))
     await asyncio.sleep(max(0.0, driver.measure_from - time.perf_counter()))
-    cpu_before = server.cpu_seconds()
+    meters = {
+        "serve": server.cpu_seconds,
+        "postgres": lambda: tree_cpu_seconds(postgres_pid),
+        "client": lambda: sum(psutil.Process().cpu_times()[:2]),  # this process only
+        "machine": machine_busy_seconds,
+    }
+    before = {name: meter() for name, meter in meters.items()}
     await asyncio.sleep(max(0.0, driver.stop_at - time.perf_counter()))
-    result.server_cpu = server.cpu_seconds() - cpu_before
+    result.cpu = {name: meter() - before[name] for name, meter in meters.items()}
+    result.server_cpu = result.cpu["serve"]
     await asyncio.gather(*tasks)
     for http in clients:
         await http.aclose()
@@ -397,18 +425,22 @@ def report_server_errors(mode: str, output: Path) -> None:
         log(f"{mode}: the service logged {len(problems)} error lines; first: {problems[0][:1500]}")
 
 
-def one_run(
-    mode: str,
-    number: int,
-    pg: Any,
-    redis_url: str,
-    sink: Any,
-    args: Any,
-    password: str,
-    workdir: Path,
-) -> Result:
-    """One run of ``mode`` on its own copy of the seeded database and its own Redis db."""
-    name = f"load_{number}_{mode}"
+@dataclass
+class Target:
+    """One running service of one mode, with what the virtual users need to drive it."""
+
+    mode: str
+    server: Server
+    plan: Plan
+    scrape_token: str | None
+    workdir: Path
+
+
+def start_target(
+    mode: str, pg: Any, redis_url: str, sink: str, args: Any, password: str, workdir: Path
+) -> Any:
+    """``serve`` in ``mode`` on its own copy of the seeded database and its own Redis db."""
+    name = f"load_{mode}"
     asyncio.run(copy_database(pg.dsn(driver=None, database="postgres"), "seeded", name))
     common = {
         **base_env(workdir),
@@ -416,31 +448,34 @@ def one_run(
         "TRUSTED_HOSTS": LOOPBACK,
         "JWT_SECRET": secrets.token_hex(32),
         "DATABASE_URL": pg.dsn(database=name),
-        "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{number % 15 + 1}",
+        "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{1 if mode == 'off' else 2}",
         "RATE_LIMIT_LOGIN": "1000000/minute",
         "RATE_LIMIT_API": "1000000/minute",
     }
-    env = mode_env(mode, common, workdir, sink[0])
-    result = Result(mode, args.duration)
+    env = mode_env(mode, common, workdir, sink)
+
+    @contextlib.contextmanager
+    def running() -> Iterator[Target]:
+        with serve(env, workdir, args.workers) as server:
+
+            async def plan() -> Plan:
+                async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
+                    return await make_plan(http, password, args.users)
+
+            yield Target(mode, server, asyncio.run(plan()), env.get("METRICS_TOKEN"), workdir)
+        report_server_errors(mode, workdir / "serve.out")
+
+    return running()
+
+
+def one_slice(target: Target, sink: Any, args: Any, postgres_pid: int | None) -> Result:
+    """Drive ``target`` for ``--warmup`` + ``--duration`` seconds; the other one stays idle."""
+    result = Result(target.mode, args.duration)
     exports_before, bytes_before = sink[1][0], sink[1][1]
     sink_cpu = psutil.Process(sink[2])
     sink_before = sum(sink_cpu.cpu_times()[:2])
-    with serve(env, workdir, args.workers) as server:
-
-        async def go() -> None:
-            async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=30) as http:
-                plan = await make_plan(http, password, args.users)
-            token = env.get("METRICS_TOKEN")
-            await drive(server, result, plan, args, token)
-
-        log(f"run {number + 1} ({mode}): {args.users} users, {args.warmup:g}+{args.duration:g} s")
-        asyncio.run(go())
-        time.sleep(1.0 if mode == "on" else 0)  # let the last span batch leave
-        if server.log_file is not None and server.log_file.exists():
-            with server.log_file.open("rb") as lines:
-                result.extra["log_lines"] = sum(1 for _ in lines)
+    asyncio.run(drive(target.server, result, target.plan, args, target.scrape_token, postgres_pid))
     result.load = os.getloadavg()[0]
-    report_server_errors(mode, workdir / "serve.out")
     result.extra["otlp_exports"] = sink[1][0] - exports_before
     result.extra["otlp_bytes"] = sink[1][1] - bytes_before
     result.extra["sink_cpu"] = sum(sink_cpu.cpu_times()[:2]) - sink_before
@@ -488,10 +523,20 @@ ROWS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+def ms(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def ratio(a: float, b: float) -> str:
+    return "-" if math.isnan(a) or math.isnan(b) or not b else f"{a / b:.2f}"
+
+
 def table(runs: dict[str, list[Result]]) -> str:
     out = [
-        "| operation | observability | req/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| operation | observability | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label, ops in ROWS:
         for mode in ("off", "on"):
@@ -499,8 +544,8 @@ def table(runs: dict[str, list[Result]]) -> str:
                 continue
             s = summary(pooled(runs[mode]), ops)
             out.append(
-                f"| {label} | {mode} | {s['rps']:.1f} | {s['p50']:.1f} | {s['p95']:.1f} | "
-                f"{s['p99']:.1f} | {s['errors']:.0f} |"
+                f"| {label} | {mode} | {s['count']:.0f} | {s['rps']:.1f} | {ms(s['p50'])} | "
+                f"{ms(s['p95'])} | {ms(s['p99'])} | {s['errors']:.0f} |"
             )
     out += [
         "",
@@ -510,8 +555,8 @@ def table(runs: dict[str, list[Result]]) -> str:
     for op in ALL:
         off, on = summary(pooled(runs["off"]), (op,)), summary(pooled(runs["on"]), (op,))
         out.append(
-            f"| {op} | {off['p50']:.1f} / {off['p99']:.1f} | {on['p50']:.1f} / {on['p99']:.1f} | "
-            f"{on['p99'] / off['p99']:.2f} |"
+            f"| {op} | {ms(off['p50'])} / {ms(off['p99'])} | {ms(on['p50'])} / {ms(on['p99'])} | "
+            f"{ratio(on['p99'], off['p99'])} |"
         )
     off_all, on_all = summary(pooled(runs["off"]), ALL), summary(pooled(runs["on"]), ALL)
 
@@ -521,30 +566,44 @@ def table(runs: dict[str, list[Result]]) -> str:
     cpu = {
         m: sum(r.server_cpu for r in rs) / sum(map(requests, rs)) * 1e3 for m, rs in runs.items()
     }
+
+    def cores(mode: str, name: str) -> float:
+        return sum(r.cpu.get(name, 0.0) for r in runs[mode]) / sum(r.duration for r in runs[mode])
+
     per_round = ", ".join(
         f"{summary(on, ALL)['rps'] / summary(off, ALL)['rps']:.2f}"
         for off, on in zip(runs["off"], runs["on"], strict=True)
     )
-    extra = {k: sum(r.extra.get(k, 0) for r in runs["on"]) for k in runs["on"][0].extra}
+    keys = {k for r in runs["on"] for k in r.extra}
+    extra = {k: sum(r.extra.get(k, 0) for r in runs["on"]) for k in keys}
     seconds = sum(r.duration for r in runs["on"])
-    order = [r for pair in zip(runs["off"], runs["on"], strict=True) for r in pair]
+    order = sorted((*runs["off"], *runs["on"]), key=lambda r: r.started)
     errors: dict[str, int] = defaultdict(int)
     for r in order:
         for kind, count in r.error_kinds.items():
             errors[f"{r.mode}: {kind}"] += count
     lines = [
-        f"**throughput on/off = {on_all['rps'] / off_all['rps']:.2f}** (each round: {per_round}); "
+        f"**throughput on/off = {on_all['rps'] / off_all['rps']:.2f}** "
+        f"(each pair of slices: {per_round}); "
         f"latency on/off: p50 {on_all['p50'] / off_all['p50']:.2f}, "
         f"p95 {on_all['p95'] / off_all['p95']:.2f}, **p99 {on_all['p99'] / off_all['p99']:.2f}**",
         f"server CPU per request (all of `serve`'s processes, measured window, `/metrics` "
         f"included): off {cpu['off']:.2f} ms, on {cpu['on']:.2f} ms "
         f"({cpu['on'] / cpu['off']:.2f}x)",
-        f"telemetry of the `on` runs: {extra.get('otlp_exports', 0) / seconds:.1f} OTLP exports/s "
+        f"telemetry of the `on` service: {extra.get('otlp_exports', 0) / seconds:.1f} OTLP "
+        "exports/s "
         f"({extra.get('otlp_bytes', 0) / seconds / 1e3:.0f} kB/s of spans; the sink used "
         f"{extra.get('sink_cpu', 0):.1f} s CPU in all), "
-        f"{extra.get('log_lines', 0):.0f} JSON lines in LOG_FILE (whole runs), "
+        f"{extra.get('log_lines', 0):.0f} JSON lines in LOG_FILE (whole run, warm-ups "
+        "included), "
         f"`/metrics` {extra.get('metrics_bytes', 0) / len(runs['on']) / 1e3:.0f} kB per scrape",
-        "1-minute load average at the end of each run (2 cores; others' jobs included): "
+        "cores busy in the measured window, off / on: "
+        + ", ".join(
+            f"{name} {cores('off', name):.2f} / {cores('on', name):.2f}"
+            for name in ("serve", "postgres", "client", "machine")
+        )
+        + " (machine: all 2 cores, other people's jobs included)",
+        "1-minute load average after each slice, in order (2 cores; others' jobs included): "
         + ", ".join(f"{r.mode} {r.load:.1f}" for r in order),
         "errors: "
         + (", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) if errors else "none"),
@@ -572,20 +631,20 @@ def env_default(name: str, default: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--duration", type=float, default=float(env_default("BENCH_LOAD_DURATION", "25")),
-        help="measured seconds per run (BENCH_LOAD_DURATION)",
+        "--duration", type=float, default=float(env_default("BENCH_LOAD_DURATION", "12")),
+        help="measured seconds per slice (BENCH_LOAD_DURATION)",
     )  # fmt: skip
     parser.add_argument(
-        "--warmup", type=float, default=float(env_default("BENCH_LOAD_WARMUP", "4")),
-        help="unmeasured seconds before each run's window (BENCH_LOAD_WARMUP)",
+        "--warmup", type=float, default=float(env_default("BENCH_LOAD_WARMUP", "3")),
+        help="unmeasured seconds at the start of each slice (BENCH_LOAD_WARMUP)",
     )  # fmt: skip
     parser.add_argument(
         "--users", type=int, default=int(env_default("BENCH_LOAD_USERS", "16")),
         help="concurrent virtual users (BENCH_LOAD_USERS)",
     )  # fmt: skip
     parser.add_argument(
-        "--rounds", type=int, default=int(env_default("BENCH_LOAD_ROUNDS", "2")),
-        help="off/on pairs, alternating (BENCH_LOAD_ROUNDS)",
+        "--rounds", type=int, default=int(env_default("BENCH_LOAD_ROUNDS", "4")),
+        help="slices per mode, in off-on, on-off order (BENCH_LOAD_ROUNDS)",
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=int, default=int(env_default("BENCH_LOAD_WORKERS", "1")),
@@ -606,6 +665,7 @@ def main() -> None:
         postgres_server("seeded") as pg,
         redis_server() as redis,
         otlp_sink() as sink,
+        contextlib.ExitStack() as services,  # stopped first, while PostgreSQL still runs
     ):
         if args.keep:
             log(f"keeping the servers' output and logs in {root}")
@@ -614,14 +674,24 @@ def main() -> None:
         log("migrating and seeding (seed --demo small)")
         (Path(root) / "seed").mkdir()
         prepare_template(pg.dsn(), Path(root) / "seed", password)
-        for number, mode in enumerate(["off", "on"] * args.rounds):
-            workdir = Path(root) / f"run{number}-{mode}"
+        targets = {}
+        for mode in ("off", "on"):
+            workdir = Path(root) / mode
             workdir.mkdir()
-            runs[mode].append(one_run(mode, number, pg, redis.url, sink, args, password, workdir))
+            running = start_target(mode, pg, redis.url, sink[0], args, password, workdir)
+            targets[mode] = services.enter_context(running)
+        for number in range(args.rounds):  # off on, on off, off on...: drift hits both alike
+            for mode in ("off", "on") if number % 2 == 0 else ("on", "off"):
+                log(f"round {number + 1}: {mode}, {args.warmup:g} + {args.duration:g} s")
+                runs[mode].append(one_slice(targets[mode], sink, args, pg._postmaster_pid()))
+        log_file = targets["on"].server.log_file
+        if log_file is not None and log_file.exists():
+            with log_file.open("rb") as lines:
+                runs["on"][-1].extra["log_lines"] = sum(1 for _ in lines)
     mix = ", ".join(f"{k} {v:g}" for k, v in args.mix.items())
     sys.stdout.write(
         f"Mixed load, {args.users} virtual users (closed loop), {args.duration:g} s measured after "
-        f"{args.warmup:g} s warm-up per run, {args.rounds} alternating off/on pair(s) pooled, "
+        f"{args.warmup:g} s warm-up per slice, {args.rounds} slices per mode (off on, on off...), "
         f"`serve --workers {args.workers}` on PostgreSQL 15 + Redis, weights {mix}; "
         f"{time.perf_counter() - started:.0f} s in all\n\n"
     )

@@ -17,7 +17,7 @@ import logging
 import weakref
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.models import AuditEvent
 from app.auth.events import (
@@ -108,7 +108,7 @@ class _GroupCommit:
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = weakref.ref(engine)  # the registry below holds engines weakly
         self._queue: list[tuple[AuditEvent, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -124,7 +124,10 @@ class _GroupCommit:
             batch, self._queue = self._queue, []
             failure: BaseException | None = None
             try:
-                async with self._sessions() as session:
+                engine = self._engine()
+                if engine is None:
+                    raise RuntimeError("the database engine is gone")
+                async with AsyncSession(engine, expire_on_commit=False) as session:
                     session.add_all(event for event, _ in batch)
                     await session.commit()
             except Exception as exc:

@@ -154,9 +154,12 @@ class ResidentLedger:
         for span in duty.in_house:
             a, b = span.a, span.b
             busy.append((a, b))
-            a, b = max(a, 0), min(b, horizon)
+            if a < 0:
+                a = 0
+            if b > horizon:
+                b = horizon
             while a < b:  # split at midnights so any whole-day window clips exactly
-                day = day_of(a)
+                day = a // DAY_SECONDS if plain else clock.day_of(a, mids)
                 cut = mids[day + 1]
                 if cut > b:
                     cut = b

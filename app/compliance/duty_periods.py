@@ -83,7 +83,10 @@ class ResidentDuty(NamedTuple):
     in_house: list[Span]  # by start, call-ins included
     home_calls: list[Span]  # by start
     periods: list[DutyPeriod]  # in-house only, by start
-    gaps: list[Gap]
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return duty_gaps(self.periods)
 
 
 _by_start = attrgetter("start")
@@ -96,13 +99,11 @@ def resident_duty(shifts: Iterable[ShiftEntry], clock: Clock) -> ResidentDuty:
     home = [s for s in ordered if s.kind is home_kind]
     in_house = [s for s in ordered if s.kind is not home_kind] if home else ordered
     flags = call_in_flags(in_house, home) if home else [False] * len(in_house)
-    seconds = clock.seconds
-    spans = [
-        Span(s, seconds(s.start), seconds(s.end), f) for s, f in zip(in_house, flags, strict=True)
-    ]
-    calls = [Span(s, seconds(s.start), seconds(s.end), False) for s in home]
-    periods = _merge(spans)
-    return ResidentDuty(spans, calls, periods, duty_gaps(periods))
+    starts = clock.seconds_of([s.start for s in in_house])
+    ends = clock.seconds_of([s.end for s in in_house])
+    spans = list(map(Span, in_house, starts, ends, flags))
+    calls = [Span(s, clock.seconds(s.start), clock.seconds(s.end), False) for s in home]
+    return ResidentDuty(spans, calls, _merge(spans))
 
 
 def _merge(spans: list[Span]) -> list[DutyPeriod]:
@@ -145,6 +146,9 @@ def merge_duty_periods(
     return resident_duty(ordered, clock).periods
 
 
-def duty_gaps(periods: list[DutyPeriod]) -> list[Gap]:
-    """The gaps between consecutive duty periods (ordered by start; periods never overlap)."""
-    return [Gap(p, q, p.end, q.start) for p, q in pairwise(periods)]
+def duty_gaps(periods: list[DutyPeriod], shorter_than: int | None = None) -> list[Gap]:
+    """The gaps between consecutive duty periods (ordered by start; periods never overlap);
+    only those shorter than ``shorter_than`` seconds when given (a year has ~15k gaps)."""
+    if shorter_than is None:
+        return [Gap(p, q, p.end, q.start) for p, q in pairwise(periods)]
+    return [Gap(p, q, p.end, q.start) for p, q in pairwise(periods) if q.a - p.b < shorter_than]

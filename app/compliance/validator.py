@@ -14,7 +14,7 @@ from app.compliance.blocks import (
     rolling_windows,
     schedule_blocks,
 )
-from app.compliance.duty_periods import Span, resident_duty
+from app.compliance.duty_periods import Span, duty_gaps, resident_duty
 from app.compliance.report import ComplianceReport, Violation
 from app.schedules.clock import Clock, load_zone
 from app.schedules.file_format import ScheduleFile, ShiftEntry
@@ -62,7 +62,8 @@ def validate_schedule(schedule: ScheduleFile, *, strict: bool = False) -> Compli
         duty = resident_duty(shifts.get(resident.id, []), clock)
         found += rules.max_continuous_24_4(resident.id, duty.periods, block_of)
         found += rules.rest_after_24h_call(resident.id, duty, block_of)
-        found += rules.rest_between_shifts_8h(resident.id, duty.gaps, block_of)
+        short = duty_gaps(duty.periods, shorter_than=rules.REST_BETWEEN_HOURS * rules.HOUR)
+        found += rules.rest_between_shifts_8h(resident.id, short, block_of)
         found += rules.pgy1_moonlighting(resident, duty.periods, block_of)
 
         own_leave = leave.get(resident.id, set())

@@ -36,6 +36,8 @@ class Pins:
 
     calls: dict[tuple[str, int], int] = field(default_factory=dict)
     edges: dict[tuple[str, int], str | None] = field(default_factory=dict)
+    sides: dict[tuple[str, int], bool] = field(default_factory=dict)
+    special: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,27 @@ class CallPlan:
     outcome: Outcome
     calls: dict[tuple[str, int], int]  # (resident, block) -> in-house calls in that block
     edge: dict[tuple[str, int], str]  # (resident, block) -> edge shift worked on its last day
+    # (resident, block) -> True: no call just before block's edge; False: none just after it
+    late_free: dict[tuple[str, int], bool] = field(default_factory=dict)
+    # (kind, resident, block) -> weekend / holiday calls in that block (kind in SPECIAL)
+    special: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+
+SPECIAL = ("weekend", "holiday")  # calls shared on their own, besides the call count
+
+
+def special_days(year: ProgramYear, kind: str, block: int) -> list[int]:
+    """Days of ``block`` (as days of the block) whose calls count as weekend/holiday calls."""
+    first = block * BLOCK_DAYS
+    days = range(first, first + BLOCK_DAYS)
+    if kind == "weekend":
+        return [d - first for d in days if year.is_weekend(d)]
+    return [d - first for d in days if d in year.holidays]
+
+
+def _spread(year: ProgramYear, kind: str) -> int:
+    rules = year.program.rules
+    return rules.weekend_call_spread if kind == "weekend" else rules.holiday_call_spread
 
 
 def call_shift(year: ProgramYear, rotation: str) -> str | None:
@@ -74,8 +97,15 @@ def plan_calls(
     for block_teams_ in teams:
         for team in block_teams_:
             _team_calls(model, year, team, calls, cost, pins)
+    special: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    for block_teams_ in teams:
+        for team in block_teams_:
+            _team_special(model, year, team, calls, special, pins)
     if "fairness" not in relax:
-        _fairness(model, year, calls)
+        _fairness(model, year, calls, year.program.rules.call_spread)
+        for kind in SPECIAL:
+            share = {(r, b): v for (k, r, b), v in special.items() if k == kind}
+            _fairness(model, year, share, _spread(year, kind))
     edge: dict[tuple[str, int, str], cp_model.IntVar] = {}
     if "edges" not in relax:
         for b in range(year.blocks - 1):
@@ -83,6 +113,9 @@ def plan_calls(
                 _edge_out(model, year, team, calls, edge, pins)
             for team in teams[b + 1]:
                 _edge_in(model, year, team, edge)
+    sides: dict[tuple[str, int], cp_model.IntVar] = {}
+    if "edges" not in relax and year.program.rules.free_nights_between_calls >= 2:
+        _call_sides(model, year, assignment, teams, edge, sides, pins)
     if cost:
         model.minimize(sum(cost))
     outcome, solver = solve(model, limits, hook=hook)
@@ -92,7 +125,96 @@ def plan_calls(
         outcome,
         {key: solver.value(var) for key, var in calls.items()},
         {(r, b): s for (r, b, s), var in edge.items() if solver.boolean_value(var)},
+        {key: solver.boolean_value(var) for key, var in sides.items()},
+        {key: solver.value(var) for key, var in special.items()},
     )
+
+
+def _team_special(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    team: Team,
+    calls: dict[tuple[str, int], cp_model.IntVar],
+    special: dict[tuple[str, str, int], cp_model.IntVar],
+    pins: Pins,
+) -> None:
+    """How many of each member's calls fall on weekends and on holidays: the team's calls on
+    those days, shared out so that each class's yearly counts can be even."""
+    shift = call_shift(year, team.rotation)
+    if shift is None:
+        return
+    b = team.block
+    gap = year.program.rules.free_nights_between_calls + 1
+    for kind in SPECIAL:
+        days = special_days(year, kind, b)
+        if not days:
+            continue
+        most, last = 0, -BLOCK_DAYS  # spaced calls: greedy is the most such days can hold
+        for d in days:
+            if d - last >= gap:
+                most, last = most + 1, d
+        for r in team.members:
+            if (r, b) not in calls:
+                continue
+            var = model.new_int_var(0, min(len(days), max(most, 1)), f"{kind}[{r},{b}]")
+            special[kind, r, b] = var
+            model.add(var <= calls[r, b])
+            if (kind, r, b) in pins.special:
+                model.add(var == pins.special[kind, r, b])
+        for demand in (d for d in team.demands if d.shift == shift):
+            total = sum(special[kind, r, b] for r in demand.members if (kind, r, b) in special)
+            need = demand.count * len(days)
+            model.add(total == need) if demand.exact else model.add(total >= need)
+
+
+def _call_sides(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    assignment: dict[str, list[str]],
+    teams: list[list[Team]],
+    edge: dict[tuple[str, int, str], cp_model.IntVar],
+    sides: dict[tuple[str, int], cp_model.IntVar],
+    pins: Pins,
+) -> None:
+    """Call spacing across a block edge: a resident with call rotations on both sides either
+    takes no call on the days just before the edge (side true) or none just after it. Each
+    team keeps enough residents free for its call on those days."""
+    for b in range(year.blocks - 1):
+        for r in year.ids:
+            if call_shift(year, assignment[r][b]) and call_shift(year, assignment[r][b + 1]):
+                var = sides[r, b] = model.new_bool_var(f"late_free[{r},{b}]")
+                if (r, b) in pins.sides:
+                    model.add(var == int(pins.sides[r, b]))
+    for b in range(year.blocks):
+        for team in teams[b]:
+            call = call_shift(year, team.rotation)
+            if call is None:
+                continue
+            timing = year.timings[call]
+            for demand in (d for d in team.demands if d.shift == call):
+                late: list[cp_model.LinearExprT] = []
+                early: list[cp_model.LinearExprT] = []
+                for r in demand.members:
+                    if b < year.blocks - 1:  # free for call on the day before the last one
+                        ok = model.new_bool_var("")
+                        if (r, b) in sides:
+                            model.add_implication(ok, sides[r, b].Not())
+                        for s in year.edge_shifts:
+                            if (r, b, s) in edge and conflicts(timing, year.timings[s], 1):
+                                model.add_implication(ok, edge[r, b, s].Not())
+                        late.append(ok)
+                    if b > 0:  # free for call on the first day
+                        ok = model.new_bool_var("")
+                        if (r, b - 1) in sides:
+                            model.add_implication(ok, sides[r, b - 1])
+                        for s in year.edge_shifts:
+                            if (r, b - 1, s) in edge and conflicts(year.timings[s], timing, 1):
+                                model.add_implication(ok, edge[r, b - 1, s].Not())
+                        early.append(ok)
+                if late:
+                    model.add(sum(late) >= demand.count)
+                if early:
+                    model.add(sum(early) >= demand.count)
 
 
 def _team_calls(
@@ -139,14 +261,16 @@ def _team_calls(
 
 
 def _fairness(
-    model: cp_model.CpModel, year: ProgramYear, calls: dict[tuple[str, int], cp_model.IntVar]
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    calls: dict[tuple[str, int], cp_model.IntVar],
+    spread: int,
 ) -> None:
     """Yearly calls of every resident of a class within [level, level + spread].
 
     A free integer level with linear bounds keeps the LP relaxation close to a flow; a
     max - min formulation made the optimality proof take tens of seconds.
     """
-    spread = year.program.rules.call_spread
     most = BLOCK_DAYS * year.blocks
     for c in year.program.classes:
         members = year.of_class(c.pgy)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.generation.assemble import to_schedule_file
-from app.generation.callplan import CallPlan, Pins, call_shift, plan_calls
+from app.generation.callplan import SPECIAL, CallPlan, Pins, call_shift, plan_calls, special_days
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
 from app.generation.precheck import precheck
 from app.generation.program import Program
@@ -32,6 +32,7 @@ from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_t
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ScheduleFile
 
 Phase = Literal["checks", "rotations", "calls", "shifts", "done"]
@@ -226,7 +227,7 @@ def _plan_and_place(
                 "complete schedule was found; allow more time",
             )
         for team, inputs in failed:
-            repaired = _repair(year, team, inputs, team_limits, pins)
+            repaired = _repair(year, team, inputs, team_limits, pins, plan.late_free)
             if repaired is None:
                 why = explain_team(year, team, inputs, _diagnosis(team_limits))
                 return run.fail("infeasible", why)
@@ -257,11 +258,19 @@ def _key(team: Team, inputs: TeamInputs) -> _Key:
         tuple(sorted(inputs.calls.items())),
         tuple(sorted(inputs.edge_out.items())),
         tuple(sorted(inputs.edge_in.items())),
+        tuple(sorted(inputs.no_early_call)),
+        tuple(sorted(inputs.no_late_call)),
+        inputs.special,
     )
 
 
 def _repair(
-    year: ProgramYear, team: Team, inputs: TeamInputs, limits: SolveLimits, pins: Pins
+    year: ProgramYear,
+    team: Team,
+    inputs: TeamInputs,
+    limits: SolveLimits,
+    pins: Pins,
+    plan_sides: dict[tuple[str, int], bool],
 ) -> TeamShifts | None:
     """Let the team move calls between its members; pin what it found for the next plan.
 
@@ -279,6 +288,18 @@ def _repair(
         pins.edges[r, b] = inputs.edge_out.get(r)
         if b > 0:
             pins.edges[r, b - 1] = inputs.edge_in.get(r)
+        for kind, who, _ in inputs.special:
+            if who == r:
+                days = special_days(year, kind, b)
+                pins.special[kind, r, b] = sum(
+                    1
+                    for w, d, s in result.worked
+                    if w == r and s == call and d % BLOCK_DAYS in days
+                )
+        if (r, b) in plan_sides:
+            pins.sides[r, b] = r in inputs.no_late_call
+        if (r, b - 1) in plan_sides:
+            pins.sides[r, b - 1] = r not in inputs.no_early_call
     moved = sum(abs(counts[r] - inputs.calls[r]) for r in inputs.calls)
     outcome = replace(
         result.outcome,
@@ -290,7 +311,9 @@ def _repair(
 
 def _pinned(team: Team, inputs: TeamInputs, pins: Pins) -> TeamInputs:
     """The team's inputs once the next plan honours its pins."""
-    return replace(inputs, calls={r: pins.calls[r, team.block] for r in inputs.calls})
+    b = team.block
+    special = tuple((k, r, pins.special.get((k, r, b), n)) for k, r, n in inputs.special)
+    return replace(inputs, calls={r: pins.calls[r, b] for r in inputs.calls}, special=special)
 
 
 def _diagnosis(limits: SolveLimits) -> SolveLimits:
@@ -304,6 +327,14 @@ def _inputs(year: ProgramYear, team: Team, plan: CallPlan) -> TeamInputs:
         edge_out={r: s for r in team.members if (s := plan.edge.get((r, b))) is not None},
         edge_in={r: s for r in team.members if (s := plan.edge.get((r, b - 1))) is not None},
         last_block=b == year.blocks - 1,
+        no_early_call=frozenset(r for r in team.members if plan.late_free.get((r, b - 1)) is False),
+        no_late_call=frozenset(r for r in team.members if plan.late_free.get((r, b))),
+        special=tuple(
+            (kind, r, plan.special[kind, r, b])
+            for kind in SPECIAL
+            for r in team.members
+            if (kind, r, b) in plan.special
+        ),
     )
 
 

@@ -21,8 +21,9 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -97,7 +98,7 @@ class GenerationJob:
             id=row.id,
             seed=row.seed,
             time_limit=row.time_limit,
-            status=row.status,  # type: ignore[arg-type]  # written by this package only
+            status=cast(JobStatus, row.status),  # written by this package only
             created_at=_aware(row.created_at) or datetime.now(UTC),
             started_at=_aware(row.started_at),
             finished_at=_aware(row.finished_at),
@@ -202,10 +203,12 @@ class GenerationJobs:
             rows = await self._read(session, None)
         return [GenerationJob.of(row) for row in rows]
 
-    async def _read(self, session: AsyncSession, where: object) -> list[GenerationJobRecord]:
+    async def _read(
+        self, session: AsyncSession, where: ColumnElement[bool] | None
+    ) -> list[GenerationJobRecord]:
         query = select(Job).options(defer(Job.program)).order_by(Job.created_at.desc())
         if where is not None:
-            query = query.where(where)  # type: ignore[arg-type]
+            query = query.where(where)
         rows = list(await session.scalars(query.limit(LISTED)))
         if any(_silent(row) for row in rows):  # a worker died: say so instead of "running"
             await fail_abandoned(session)

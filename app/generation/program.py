@@ -80,6 +80,13 @@ class CoverageRequirement(_Strict):
 class ProgramRules(_Strict):
     balance_rotation_counts: bool = True  # yearly count of each rotation within one of average
     call_spread: int = Field(default=1, ge=0)  # max yearly in-house call difference in a class
+    # Humane defaults (spec revision 2): never call every other night, bounded runs of work.
+    free_nights_between_calls: int = Field(default=2, ge=0, le=5)  # 2: calls >= 72 h apart
+    max_consecutive_working_days: int = Field(default=6, ge=2, le=12)
+    max_consecutive_nights: int = Field(default=6, ge=2, le=12)
+    # Yearly weekend calls (Saturday, Sunday) and holiday calls: max difference in a class.
+    weekend_call_spread: int = Field(default=2, ge=0)
+    holiday_call_spread: int = Field(default=2, ge=0)
 
 
 class ResidentSpec(_Strict):
@@ -114,6 +121,20 @@ class Program(_Strict):
     rules: ProgramRules = Field(default_factory=ProgramRules)
     leave: list[LeaveRequest] = Field(default_factory=list)
     preferences: list[Preference] = Field(default_factory=list)
+    # Holidays: clinics (weekly-pattern rotations) are closed, holiday call is shared fairly.
+    # A list of dates, or a country code for its public holidays ("US": federal holidays).
+    holidays: list[date] | str = Field(default_factory=list)
+
+    def holiday_dates(self) -> list[date]:
+        """The holidays inside the year, in order."""
+        if isinstance(self.holidays, str):
+            import holidays as calendars  # loaded only for programs that name a country
+
+            years = range(self.academic_year_start.year, self.year_end.year + 1)
+            found = list(calendars.country_holidays(self.holidays, years=years))
+        else:
+            found = list(self.holidays)
+        return sorted(d for d in set(found) if self.academic_year_start <= d <= self.year_end)
 
     @property
     def days(self) -> int:
@@ -239,6 +260,11 @@ def _check_references(p: Program) -> None:
     if p.residents is not None:  # else the roster is made from the classes
         _check_listed_residents(p, p.residents)
     _check_requests(p, {person.id for person in roster})
+    if isinstance(p.holidays, str):
+        try:
+            p.holiday_dates()
+        except NotImplementedError:
+            _fail("holidays", f"no holiday calendar for country {p.holidays!r} (e.g. 'US')")
 
 
 def _check_unique_names(p: Program) -> None:

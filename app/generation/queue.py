@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from huey import RedisHuey, SqliteHuey  # type: ignore[import-untyped]
-from huey.consumer import Consumer  # type: ignore[import-untyped]
+from huey.consumer import Consumer, Worker  # type: ignore[import-untyped]
 from redis import ConnectionPool
 from sqlalchemy.engine import make_url
 
@@ -30,6 +30,7 @@ TASK_NAME = "generation.run"
 QUEUE_FILE_NAME = "generation-queue.db"
 REDIS_READ_SECONDS = 1
 POLL_MAX_SECONDS = 1.0  # a SQLite queue is polled; an idle consumer looks at least this often
+UNREACHABLE_RETRY_SECONDS = 5.0
 
 
 def queue_file(settings: Settings) -> Path:
@@ -66,9 +67,33 @@ def build_huey(settings: Settings) -> Any:
     )
 
 
+class _Worker(Worker):  # type: ignore[misc]
+    """Huey's worker, with one warning line (not a traceback every second) and a longer pause
+    while the queue cannot be reached (a stopped or frozen Redis)."""
+
+    def loop(self, now: Any = None) -> None:
+        try:
+            task = self.huey.dequeue()
+        except Exception as exc:
+            logger.warning("generation queue unreachable (%s); retrying", type(exc).__name__)
+            self.stop_flag.wait(UNREACHABLE_RETRY_SECONDS)
+            return
+        if task is None:
+            if not self.huey.storage.blocking:
+                self.sleep()
+            return
+        self.delay = self.default_delay
+        try:
+            self.huey.execute(task, now)
+        except Exception:
+            logger.exception("generation task failed")
+
+
 class _Consumer(Consumer):  # type: ignore[misc]
     """Huey's consumer without its signal handlers (the process hosting it, uvicorn or the
     ``worker`` command, owns SIGINT and SIGTERM) and without its start-up banner."""
+
+    worker_class = _Worker
 
     def start(self) -> None:
         self.scheduler.start()

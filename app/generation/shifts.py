@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from app.generation.callplan import WEEK_MINUTES, call_shift
+from app.generation.callplan import WEEK_MINUTES, call_shift, special_days
 from app.generation.program import WEEKDAYS
 from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
 from app.generation.teams import Team
 from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
+from app.schedules.file_format import ShiftKind
 
 BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of preference points
 REPAIR_WEIGHT = 10_000  # when repairing, each call moved away from the plan costs this much
+BALANCE_SLACK = 2  # nights more or fewer than the even share (each one costs BALANCE_WEIGHT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,10 @@ class TeamInputs:
     edge_out: dict[str, str]  # member -> edge shift on the last day; others work none
     edge_in: dict[str, str]  # member -> edge shift worked on the previous block's last day
     last_block: bool  # the year's last block: nothing to hand over
+    # Call spacing across block edges (the call plan decides which side of the edge gives way):
+    no_early_call: frozenset[str] = frozenset()  # no call on the block's first days
+    no_late_call: frozenset[str] = frozenset()  # no call on the days before the last one
+    special: tuple[tuple[str, str, int], ...] = ()  # (kind, member, weekend/holiday calls)
 
 
 Shifts = dict[tuple[int, str], cp_model.IntVar]  # (day of the block, shift) -> works it
@@ -84,6 +90,8 @@ def solve_team(
         _rest_between_days(tm, own)
         if not inputs.last_block and "edges" not in relax:
             _edge_shifts(tm, own, inputs.edge_out.get(r))
+        _call_spacing(tm, r, own, inputs)
+        _runs(tm, own, inputs.edge_in.get(r))
     _coverage(tm)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
     cost.extend(_balance(tm, call_shift(year, team.rotation)))
@@ -133,6 +141,124 @@ def _edge_shifts(tm: TeamModel, own: Shifts, out: str | None) -> None:
             tm.model.add(own[BLOCK_DAYS - 1, s] == int(s == out))
 
 
+def min_call_gap(year: ProgramYear) -> int:
+    """Days from one in-house call's start to the next one's, at least (3: "q3")."""
+    return year.program.rules.free_nights_between_calls + 1
+
+
+def _call_spacing(tm: TeamModel, r: str, own: Shifts, inputs: TeamInputs) -> None:
+    """At most one call in any ``gap`` consecutive days, the block edges included: after an
+    edge call none in the first ``gap - 1`` days; the plan's side of the edge for the rest."""
+    call = call_shift(tm.year, tm.team.rotation)
+    gap = min_call_gap(tm.year)
+    if call is None or gap < 2:
+        return
+    days = [own.get((d, call)) for d in range(BLOCK_DAYS)]
+    for d in range(BLOCK_DAYS - 1):
+        window = [v for v in days[d : d + gap] if v is not None]
+        if len(window) > 1:
+            tm.model.add_at_most_one(window)
+    came = inputs.edge_in.get(r)
+    barred: list[int] = []
+    if came is not None and tm.year.timings[came].is_in_house_call:
+        barred += range(gap - 1)
+    if r in inputs.no_early_call:
+        barred += range(gap - 2)
+    if r in inputs.no_late_call:
+        barred += range(BLOCK_DAYS - gap + 1, BLOCK_DAYS - 1)
+    for d in barred:
+        if (v := days[d]) is not None:
+            tm.model.add(v == 0)
+    if gap == Q3_GAP:
+        _no_q3_chain_across_edges(tm, days)
+
+
+Q3_GAP = 3
+CHAIN = 4  # calls exactly 3 days apart that may touch a block edge (2 x 4 < 10)
+
+
+def _no_q3_chain_across_edges(tm: TeamModel, days: list[cp_model.IntVar | None]) -> None:
+    """Ten calls in 28 days (the rolling q3 limit is nine) means calls exactly 3 days apart all
+    the way: keep such chains touching either block edge to ``CHAIN`` calls."""
+    for start in range(Q3_GAP):
+        for chain in (
+            [start + Q3_GAP * i for i in range(CHAIN + 1)],
+            [BLOCK_DAYS - 1 - start - Q3_GAP * i for i in range(CHAIN + 1)],
+        ):
+            calls = [v for d in chain if (v := days[d]) is not None]
+            if len(calls) > CHAIN:
+                tm.model.add(sum(calls) <= CHAIN)
+
+
+def _runs(tm: TeamModel, own: Shifts, came: str | None) -> None:
+    """At most the program's number of working days (and of nights) in a row. Runs across a
+    block edge are bounded by splitting the limit: at most ``tail`` working days end a block
+    and at most ``head`` begin one (see :func:`run_split`)."""
+    year, rules = tm.year, tm.year.program.rules
+    call = call_shift(year, tm.team.rotation)
+    post_in = came is not None and year.timings[came].is_in_house_call
+    working: list[cp_model.LinearExprT] = []
+    for d in range(BLOCK_DAYS):
+        starts = [v for s in tm.names if (v := own.get((d, s))) is not None]
+        post = own.get((d - 1, call)) if call is not None and d > 0 else None
+        if d == 0 and post_in:
+            working.append(1)
+        elif post is not None:
+            w = tm.model.new_bool_var("")
+            tm.model.add_max_equality(w, [*starts, post])
+            working.append(w)
+        else:
+            working.append(sum(starts))
+    head, tail = run_split(year, rules.max_consecutive_working_days)
+    _bounded_runs(tm, working, rules.max_consecutive_working_days, head, tail)
+    nightly = [s for s in tm.names if year.timings[s].kind is ShiftKind.NIGHT]
+    if nightly:
+        nights = [
+            sum(v for s in nightly if (v := own.get((d, s))) is not None) for d in range(BLOCK_DAYS)
+        ]
+        limit = rules.max_consecutive_nights
+        _bounded_runs(tm, nights, limit, limit - limit // 2, limit // 2)
+
+
+def _bounded_runs(
+    tm: TeamModel, days: Sequence[cp_model.LinearExprT], limit: int, head: int, tail: int
+) -> None:
+    for d in range(BLOCK_DAYS - limit):
+        tm.model.add(sum(days[d : d + limit + 1]) <= limit)
+    if head < BLOCK_DAYS:
+        tm.model.add(sum(days[: head + 1]) <= head)
+    if tm.year.blocks - 1 != tm.team.block and tail < BLOCK_DAYS:
+        tm.model.add(sum(days[BLOCK_DAYS - tail - 1 :]) <= tail)
+
+
+def run_split(year: ProgramYear, limit: int) -> tuple[int, int]:
+    """(head, tail): at most ``head`` working days in a row open a block, at most ``tail`` end
+    one, ``head + tail = limit``; weekly-pattern rotations (clinic) fix theirs, so the split
+    makes room for them."""
+    tail = limit // 2
+    head = limit - tail
+    p_head = p_tail = 0
+    for rotation in year.program.rotations:
+        if rotation.weekly_pattern is None:
+            continue
+        weekdays = {WEEKDAYS.index(w) for w in rotation.weekly_pattern}
+        first = year.weekday(0)
+        run = 0
+        while run < 7 and (first + run) % 7 in weekdays:
+            run += 1
+        p_head = max(p_head, run)
+        last = year.weekday(BLOCK_DAYS - 1)
+        run = 0
+        while run < 7 and (last - run) % 7 in weekdays:
+            run += 1
+        p_tail = max(p_tail, run)
+    if p_head > head:
+        head, tail = p_head, limit - p_head
+    elif p_tail > tail:
+        head, tail = limit - p_tail, p_tail
+    return head, tail
+
+
 def _coverage(tm: TeamModel) -> None:
     """Every day each demand gets its count of residents on its shift (exactly or at least)."""
     for demand in tm.team.demands:
@@ -147,6 +273,9 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
     cost: Cost = []
     if (call := call_shift(tm.year, tm.team.rotation)) is not None:
         cost += _calls(tm, own, call, inputs.calls.get(r, 0), working, repair="calls" in relax)
+        for kind, who, planned in inputs.special:
+            if who == r:
+                cost += _special_calls(tm, own, call, kind, planned, repair="calls" in relax)
     came = inputs.edge_in.get(r)
     spill_in = tm.year.timings[came].spill if came is not None else 0
     if working >= 7 and "hours" not in relax:
@@ -168,6 +297,20 @@ def _calls(tm: TeamModel, own: Shifts, call: str, planned: int, working: int, re
         cost.append(REPAIR_WEIGHT * off)
     tm.model.add(calls <= working // 3)
     return cost
+
+
+def _special_calls(
+    tm: TeamModel, own: Shifts, call: str, kind: str, planned: int, repair: bool
+) -> Cost:
+    """The planned number of weekend (or holiday) calls; repairing: as near as it can."""
+    days = special_days(tm.year, kind, tm.team.block)
+    calls = sum(v for d in days if (v := own.get((d, call))) is not None)
+    if not repair:
+        tm.model.add(calls == planned)
+        return []
+    off = tm.model.new_int_var(0, BLOCK_DAYS, "")
+    tm.model.add_abs_equality(off, calls - planned)
+    return [REPAIR_WEIGHT * off]
 
 
 def _weekly_hours(tm: TeamModel, own: Shifts, spill_in: int, working: int) -> None:
@@ -225,8 +368,8 @@ def _balance(tm: TeamModel, call: str | None) -> Cost:
             share = demand.count * BLOCK_DAYS * year.working_days(r, b) / max(available, 1)
             lo, hi = math.floor(share), math.ceil(share)
             count = sum(v for (_, s), v in tm.x[r].items() if s == demand.shift)
-            over = model.new_int_var(0, BLOCK_DAYS, f"over[{r},{demand.shift}]")
-            under = model.new_int_var(0, BLOCK_DAYS, f"under[{r},{demand.shift}]")
+            over = model.new_int_var(0, BALANCE_SLACK, f"over[{r},{demand.shift}]")
+            under = model.new_int_var(0, BALANCE_SLACK, f"under[{r},{demand.shift}]")
             model.add(over >= count - hi)
             model.add(under >= lo - count)
             cost.extend([BALANCE_WEIGHT * over, BALANCE_WEIGHT * under])
@@ -253,7 +396,8 @@ def _pattern_days(year: ProgramYear, team: Team, r: str, came: str | None) -> li
     weekdays = {WEEKDAYS.index(w) for w in rotation.weekly_pattern}
     block = range(team.block * BLOCK_DAYS, (team.block + 1) * BLOCK_DAYS)
     rests = came is not None and conflicts(year.timings[came], year.timings[rotation.shifts[0]], 1)
-    off = year.leave[r] | year.avoided_days[r].keys() | ({block.start} if rests else set())
+    off = year.leave[r] | year.avoided_days[r].keys() | year.holidays
+    off |= {block.start} if rests else set()
     return [day for day in block if year.weekday(day) in weekdays and day not in off]
 
 

@@ -66,6 +66,15 @@ class ProgramYear:
         return self.day_date(day).weekday()
 
     @cached_property
+    def holidays(self) -> frozenset[int]:
+        """Days of the year that are holidays (program file ``holidays``)."""
+        start = self.program.academic_year_start
+        return frozenset((d - start).days for d in self.program.holiday_dates())
+
+    def is_weekend(self, day: int) -> bool:
+        return self.weekday(day) >= 5
+
+    @cached_property
     def leave(self) -> dict[str, frozenset[int]]:
         start = self.program.academic_year_start
         days: dict[str, set[int]] = {r: set() for r in self.ids}

@@ -56,6 +56,13 @@ class Clock:
             return (moment - self._origin) // _SECOND
         return self._timestamp(moment) - self._origin_ts
 
+    def seconds_of(self, moments: list[datetime]) -> list[int]:
+        """:meth:`seconds` of many moments at once."""
+        if self.zone is None:
+            origin, second = self._origin, _SECOND
+            return [(m - origin) // second for m in moments]
+        return [self.seconds(m) for m in moments]
+
     def midnights(self, n_days: int) -> list[int]:
         """Real seconds of the local midnights starting days 0..n_days (n_days + 1 values)."""
         if self.zone is None:

@@ -20,6 +20,7 @@ from tests.support.schedules import schedule_file
 ROLES = ("admin", "coordinator", "faculty", "resident")
 EVERYONE = set(ROLES)
 EDITORS = {"admin", "coordinator"}
+STAFF = {"admin", "coordinator", "faculty"}
 ADMINS = {"admin"}
 RESIDENTS = {"resident"}
 
@@ -35,6 +36,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/people", None, EVERYONE),
     ("POST", "/people", {"code": "new", "pgy": 1}, EDITORS),
     ("GET", "/people/{self}", None, EVERYONE),
+    ("GET", "/people/{self}/calendar.ics", None, EVERYONE),
     ("PATCH", f"/people/{MISSING}", {}, EDITORS),
     ("DELETE", f"/people/{MISSING}", None, EDITORS),
     ("GET", "/shifts", None, EVERYONE),
@@ -57,6 +59,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", f"/academic-years/{MISSING}", None, EVERYONE),
     ("POST", "/schedule/import", schedule_file(), EDITORS),
     ("GET", "/schedule/export", None, EDITORS),
+    ("GET", "/schedule/fairness", None, STAFF),
     ("POST", "/compliance/validate", schedule_file(), EVERYONE),
     ("GET", "/compliance/report", None, EVERYONE),
     ("GET", "/compliance/overrides", None, EDITORS),
@@ -134,7 +137,7 @@ async def test_role_matrix(app: FastAPI, role_client: tuple[str, int, httpx.Asyn
     # Every refusal is on the trail, with who, what kind of record and which request.
     assert [a.resource_type for a in audited] == refused
     assert all(a.actor_user_id is not None and a.request_id for a in audited)
-    assert len(refused) == {"admin": 3, "coordinator": 9, "faculty": 29, "resident": 25}[role]
+    assert len(refused) == {"admin": 3, "coordinator": 9, "faculty": 29, "resident": 26}[role]
 
 
 async def test_denial_names_the_resource_type(faculty_client: httpx.AsyncClient) -> None:
@@ -182,6 +185,7 @@ async def test_residents_see_only_their_own_records(
     ("path", "params", "resource"),
     [
         ("/people/{other}", None, "person"),
+        ("/people/{other}/calendar.ics", None, "person"),
         ("/shifts", {"person_id": "{other}"}, "schedule"),
         ("/shifts/{their_shift}", None, "shift"),
         ("/leave", {"person_id": "{other}"}, "leave"),

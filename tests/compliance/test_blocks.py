@@ -73,11 +73,8 @@ def test_block_start_anchors_the_blocks_of_a_part_year() -> None:
 
 def test_a_head_shorter_than_a_week_joins_the_block_after() -> None:
     blocks = make_blocks(date(2026, 7, 26), date(2026, 9, 30), date(2026, 7, 1))
-    assert [(b.number, b.start, b.end) for b in blocks][0] == (
-        2,
-        date(2026, 7, 26),
-        date(2026, 8, 25),
-    )
+    head = blocks[0]
+    assert (head.number, head.start, head.end) == (2, date(2026, 7, 26), date(2026, 8, 25))
     (only,) = make_blocks(date(2026, 7, 10), date(2026, 7, 14), date(2026, 7, 1))
     assert (only.number, only.days) == (1, 5)  # shorter than a week, no neighbour: one block
     (both,) = make_blocks(date(2026, 7, 26), date(2026, 7, 30), date(2026, 7, 1))

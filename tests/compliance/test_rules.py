@@ -11,8 +11,8 @@ from app.compliance import rules
 from app.compliance.blocks import WindowTotals
 from app.compliance.duty_periods import ResidentDuty, duty_gaps, merge_duty_periods, resident_duty
 from app.compliance.events import Severity
-from app.schedules.file_format import ResidentEntry, ShiftEntry, ShiftKind
 from app.schedules.clock import Clock
+from app.schedules.file_format import ResidentEntry, ShiftEntry, ShiftKind
 from tests.support.schedules import START, at
 
 HOUR = 3600

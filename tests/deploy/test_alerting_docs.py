@@ -61,14 +61,16 @@ def bash(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """A copy of the repository's ``deploy/`` directory, as the commands' working directory."""
+    """A copy of the repository's ``deploy/`` directory, as the commands' working directory,
+    with the repository's ``.venv`` (the commands run ``.venv/bin/residency-scheduler``)."""
     shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     return tmp_path
 
 
 def test_export_and_check_the_rules(checkout: Path) -> None:
     tool("promtool")
-    script = block("residency-scheduler alerts export")
+    script = block(".venv/bin/residency-scheduler alerts export")
     result = bash(script, checkout)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (checkout / "deploy" / "prometheus" / "alerts.yml").is_file()

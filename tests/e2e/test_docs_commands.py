@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.fixtures import component_unavailable
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,13 @@ FRESH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NOT_COPIED = {".git", ".venv", ".venv-tools", "data", "tmp", "tests", ".hypothesis", ".mypy_cache"}
 NOT_COPIED |= {".ruff_cache", ".pytest_cache", "deploy/.env"}
 MIGRATIONS = Path("app/db/migrations/versions")
+TOOLS = {  # commands the blocks use that a machine may lack -> the package that has them
+    "promtool": "prometheus",
+    "amtool": "prometheus-alertmanager",
+    "openssl": "openssl",
+    "curl": "curl",
+    "jq": "jq",
+}
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,11 @@ def migrations(root: Path) -> set[Path]:
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[block.id for block in RUNNABLE])
 def test_runnable_block_runs_as_written(block: ShellBlock, checkout: Checkout) -> None:
+    for tool, package in TOOLS.items():
+        if re.search(rf"(^|[\s|;&(]){tool}\s", block.text) and not shutil.which(
+            tool, path=FRESH_PATH
+        ):
+            component_unavailable(f"{tool} is not installed (apt-get install {package})")
     script = block.text
     for address in DOCUMENTED_ADDRESSES:
         script = script.replace(address, f"127.0.0.1:{checkout.port}")

@@ -446,3 +446,132 @@ def test_observability_doc_links_resolve_and_its_python_compiles() -> None:
         compile(block, "<observability.md>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     for block in blocks["yaml"]:
         yaml.safe_load(block)
+
+
+# --- docs/observability.md: every Python snippet of the page runs, one namespace each ----------
+
+DOC = ROOT / "docs" / "observability.md"
+DOC_SNIPPETS = {  # words that pick one snippet of the page -> the test below that runs it
+    ("create_dashboards_in_grafana",): "test_doc_push_dashboards",
+    ("await exporter.start()",): "test_doc_metrics_export",
+    ("MetricExportConfig(",): "test_doc_export_config",
+    ("setup_tracing(config, app)",): "test_doc_opentelemetry_configuration",
+    ("@trace_function",): "test_doc_custom_spans",
+    ("sample_rate=0.1",): "test_doc_sampling",
+    ("export_prometheus_rules",): "test_doc_alert_rules",
+}
+
+
+def doc_snippets() -> list[str]:
+    return guide_blocks(DOC.read_text(encoding="utf-8"))["python"]
+
+
+def doc_snippet(*words: str) -> str:
+    """The one Python snippet of docs/observability.md holding every word."""
+    (snippet,) = [s for s in doc_snippets() if all(word in s for word in words)]
+    return snippet
+
+
+def fresh_namespace() -> dict[str, Any]:
+    return {"__name__": "__main__"}  # what a script or a notebook cell runs with
+
+
+def test_every_python_snippet_of_the_doc_runs_here() -> None:
+    tests = globals()
+    chosen = {doc_snippet(*words) for words, test in DOC_SNIPPETS.items() if test in tests}
+    assert chosen == set(doc_snippets())  # each one, by exactly one test below
+
+
+async def test_doc_push_dashboards(capsys: pytest.CaptureFixture[str]) -> None:
+    with fake_grafana(tokens={"your-api-key": "Editor"}) as grafana:
+        snippet = adapt(
+            doc_snippet("create_dashboards_in_grafana"), **{"http://localhost:3000": grafana.url}
+        )
+        namespace = await run(snippet, fresh_namespace())
+        assert {"residency-overview", "residency-compliance"} <= set(grafana.dashboards)
+    assert {result.status for result in namespace["results"]} == {"created"}
+    assert "created" in capsys.readouterr().out
+
+
+async def test_doc_metrics_export(app: FastAPI, gateway: PushgatewayServer) -> None:
+    snippet = adapt(
+        doc_snippet("await exporter.start()"), **{"localhost:9091": f"localhost:{gateway.port}"}
+    )
+    namespace = await run(snippet, fresh_namespace())
+    assert not namespace["exporter"].running  # started, pushed, stopped with a last push
+    assert pushed(gateway, catalog.ACGME_VIOLATIONS.name, job="residency-scheduler") == 0
+
+
+async def test_doc_export_config(gateway: PushgatewayServer) -> None:
+    snippet = adapt(
+        doc_snippet("MetricExportConfig("), **{"localhost:9091": f"localhost:{gateway.port}"}
+    )
+    exporter = (await run(snippet, fresh_namespace()))["exporter"]
+    config = exporter.config
+    assert (config.export_interval_seconds, config.batch_size, config.retry_attempts) == (
+        60,
+        100,
+        3,
+    )
+    assert await exporter.push()
+    await exporter.stop()
+
+
+async def test_doc_opentelemetry_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``create_app()`` reads the environment: a scratch database, no exporter of its own."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("OTEL_", "JAEGER_", "TRACING_", "LOG_FILE", "PUSHGATEWAY_")):
+            monkeypatch.delenv(name)
+    database_url = f"sqlite+aiosqlite:///{tmp_path}/doc.db"
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    await upgrade_database(database_url)
+    try:
+        with otlp_http_receiver() as otlp, otlp_grpc_receiver() as jaeger:
+            snippet = adapt(
+                doc_snippet("setup_tracing(config, app)"),
+                **{
+                    "localhost:6831": f"localhost:{jaeger.port}",
+                    "http://localhost:4317": f"http://localhost:{otlp.port}",
+                },
+            )
+            app = (await run(snippet, fresh_namespace()))["app"]
+            await start(app)
+            async with client_for(app) as client:
+                assert (await client.get("/health")).status_code == 200
+            await stop(app)  # flushes the spans
+            for receiver in (otlp, jaeger):
+                span = receiver.wait_for(lambda s: s.name == "GET /health")
+                assert span.resource["service.name"] == "residency-scheduler"
+    finally:
+        configure_process(TracingConfig(enabled=False))
+
+
+async def test_doc_custom_spans() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    previous = PROCESS.use(provider)
+    try:
+        namespace = await run(doc_snippet("@trace_function"), fresh_namespace())
+    finally:
+        PROCESS.use(previous)
+    assert inspect.iscoroutinefunction(namespace["generate_schedule"])
+    (span,) = exporter.get_finished_spans()  # the snippet's own call
+    assert span.name == "schedule_generation"
+    assert dict(span.attributes or {}) == {"resident_count": 3}  # user_id: personal, dropped
+
+
+async def test_doc_sampling() -> None:
+    config = (await run(doc_snippet("sample_rate=0.1"), fresh_namespace()))["config"]
+    assert isinstance(config, TracingConfig) and config.sample_rate == 0.1
+
+
+async def test_doc_alert_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    await run(doc_snippet("export_prometheus_rules"), fresh_namespace())
+    groups = yaml.safe_load((tmp_path / "alerts.yml").read_text())["groups"]
+    assert any(rule.get("alert") == "ResidencyTargetDown" for g in groups for rule in g["rules"])

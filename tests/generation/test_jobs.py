@@ -25,6 +25,7 @@ from app.auth.models import Role
 from app.core.config import Settings
 from app.db.base import utcnow
 from app.db.engine import Database
+from app.db.migrate import upgrade_database
 from app.generation import generator
 from app.generation.generator import GenerationResult, Progress
 from app.generation.jobs import MAX_PENDING, GenerationJobs
@@ -33,7 +34,7 @@ from app.generation.program import demo_program
 from app.main import create_app
 from tests.support.api import API, api_client, signed_in_headers, wait_for_job
 from tests.support.lifespan import start, stop
-from tests.support.servers import RedisServer
+from tests.support.servers import PostgresServer, RedisServer
 
 SHARED_JWT_SECRET = "replicas-share-this-signing-key-0123456789"
 SMALL = {"demo": "small", "seed": 3}
@@ -136,14 +137,14 @@ async def test_a_queued_job_survives_a_restart_and_runs_when_a_worker_starts(
 
 @pytest.mark.postgres
 async def test_replicas_on_postgres_and_redis_share_jobs_and_progress(
-    postgres: Any, redis: RedisServer, tmp_path: Path, held_solve: HeldSolve
+    postgres: PostgresServer, redis: RedisServer, tmp_path: Path, held_solve: HeldSolve
 ) -> None:
     database_url = postgres.create_database("generation_replicas")
-    Redis.from_url(redis.url.replace("/0", "/6")).flushdb()
-    settings = replica_settings(database_url, tmp_path, redis_url=redis.url.replace("/0", "/6"))
-    from app.db.migrate import upgrade_database
-
     await upgrade_database(database_url)
+    queue_url = redis.url.replace("/0", "/6")  # a Redis database of its own
+    with Redis.from_url(queue_url) as connection:
+        connection.flushdb()
+    settings = replica_settings(database_url, tmp_path, redis_url=queue_url)
     async with (
         replica(settings) as (_, first),
         replica(settings, dict(first.headers)) as (_, second),
@@ -266,13 +267,9 @@ async def test_stopping_an_app_mid_solve_fails_its_job_and_drops_the_late_result
         await poll(client, job_id, lambda j: j["status"] == "running")
         headers = dict(client.headers)
     held_solve.release.set()  # the solve "ends" after its process stopped taking jobs
-    await asyncio.sleep(1.0)
-    async with replica(
-        replica_settings(sqlite_url, tmp_path, generation_worker="external"), headers
-    ) as (
-        _,
-        client,
-    ):
+    await asyncio.sleep(2.0)  # time for its (refused) attempt to record the result
+    restarted = replica_settings(sqlite_url, tmp_path, generation_worker="external")
+    async with replica(restarted, headers) as (_, client):
         job = (await client.get(f"{API}/generation-jobs/{job_id}")).json()
     assert job["status"] == "failed" and job["explanation"] == WORKER_STOPPED
 

@@ -44,9 +44,13 @@ catalog objects (`app.core.metrics.catalog`), never from retyped strings.
 """
 CHECKLIST_INTRO = """\
 Every item of the guide's Monitoring Checklist, the metrics that serve it, and a query that
-answers it (the end-to-end test runs each one against a real Prometheus scraping the app). Add
-your job selector, e.g. `{job="residency-scheduler"}`, where other jobs share names such as
-`process_*`.
+answers it. The end-to-end tests run each one against a real Prometheus scraping the app, under
+steady traffic and on a service that has seen only a few sign-ins, reads, writes and
+validations: every query returns data. On such a quiet service a ratio with nothing to divide is
+`NaN` (the cache hit rate before any lookup, the generation p95 before any run, the compliance
+score before the first whole validation), and a route's requests count in `rate()` from its
+second request with a given status. Add your job selector, e.g. `{job="residency-scheduler"}`,
+where other jobs share names such as `process_*`.
 """
 
 

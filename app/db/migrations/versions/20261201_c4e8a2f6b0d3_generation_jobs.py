@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.Column("academic_year_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_generation_jobs")),
     )
-    op.create_index(
-        op.f("ix_generation_jobs_status"), "generation_jobs", ["status"], unique=False
-    )
+    op.create_index(op.f("ix_generation_jobs_status"), "generation_jobs", ["status"], unique=False)
 
 
 def downgrade() -> None:
