@@ -1,6 +1,6 @@
 """Load test of the real service on PostgreSQL + Redis: full observability on against off.
 
-Run: ``.venv/bin/python benchmarks/bench_load.py [--duration 12] [--users 16] [--rounds 4]``
+Run: ``.venv/bin/python benchmarks/bench_load.py [--duration 10] [--users 16] [--rounds 4]``
 (or ``BENCH_LOAD_DURATION``, ``BENCH_LOAD_WARMUP``, ``BENCH_LOAD_USERS``, ``BENCH_LOAD_ROUNDS``,
 ``BENCH_LOAD_WORKERS``, ``BENCH_LOAD_MIX``; ``--keep`` keeps the services' output and logs);
 progress goes to stderr, the tables to stdout. About 3 minutes with the defaults.
@@ -24,7 +24,7 @@ slice of a mode, throughput is its requests over its measured seconds.
 
 - ``on``: metrics on, ``/metrics`` scraped once per second (with ``METRICS_TOKEN``), tracing with
   ``OTEL_TRACES_SAMPLER=always_on`` exporting OTLP/HTTP to a sink in a separate process (it
-  answers every export and counts it; it does not decode), JSON logs at ``INFO`` to ``LOG_FILE``
+  answers every export and counts its spans), JSON logs at ``INFO`` to ``LOG_FILE``
   and to stdout (a file).
 - ``off``: ``METRICS_ENABLED=false`` (no metrics at all), ``TRACING_ENABLED=false`` and
   ``OTEL_SDK_DISABLED=true``, ``LOG_LEVEL=WARNING`` (no access-log lines), no scrape.
@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gzip
 import math
 import multiprocessing
 import os
@@ -92,14 +93,23 @@ def log(message: str) -> None:
 def _sink_main(port: Any, counts: Any) -> None:
     """A collector that answers every OTLP/HTTP export with an empty (valid) response."""
 
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            request = ExportTraceServiceRequest.FromString(body)
+            spans = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
             with counts.get_lock():
                 counts[0] += 1
                 counts[1] += len(body)
+                counts[2] += spans
             self.send_response(200)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", "0")
@@ -118,7 +128,7 @@ def _sink_main(port: Any, counts: Any) -> None:
 def otlp_sink() -> Any:
     context = multiprocessing.get_context("fork")
     port = context.Value("i", 0)
-    counts = context.Array("d", 2)  # export requests, bytes
+    counts = context.Array("d", 3)  # export requests, bytes, spans
     process = context.Process(target=_sink_main, args=(port, counts), daemon=True)
     process.start()
     deadline = time.monotonic() + 10
@@ -471,13 +481,14 @@ def start_target(
 def one_slice(target: Target, sink: Any, args: Any, postgres_pid: int | None) -> Result:
     """Drive ``target`` for ``--warmup`` + ``--duration`` seconds; the other one stays idle."""
     result = Result(target.mode, args.duration)
-    exports_before, bytes_before = sink[1][0], sink[1][1]
+    exports_before, bytes_before, spans_before = sink[1][0], sink[1][1], sink[1][2]
     sink_cpu = psutil.Process(sink[2])
     sink_before = sum(sink_cpu.cpu_times()[:2])
     asyncio.run(drive(target.server, result, target.plan, args, target.scrape_token, postgres_pid))
     result.load = os.getloadavg()[0]
     result.extra["otlp_exports"] = sink[1][0] - exports_before
     result.extra["otlp_bytes"] = sink[1][1] - bytes_before
+    result.extra["spans"] = sink[1][2] - spans_before
     result.extra["sink_cpu"] = sum(sink_cpu.cpu_times()[:2]) - sink_before
     return result
 
@@ -592,7 +603,8 @@ def table(runs: dict[str, list[Result]]) -> str:
         f"({cpu['on'] / cpu['off']:.2f}x)",
         f"telemetry of the `on` service: {extra.get('otlp_exports', 0) / seconds:.1f} OTLP "
         "exports/s "
-        f"({extra.get('otlp_bytes', 0) / seconds / 1e3:.0f} kB/s of spans; the sink used "
+        f"(about {extra.get('spans', 0) / max(1, on_all['count']):.0f} spans per API request, "
+        f"{extra.get('otlp_bytes', 0) / seconds / 1e3:.0f} kB/s; the sink used "
         f"{extra.get('sink_cpu', 0):.1f} s CPU in all), "
         f"{extra.get('log_lines', 0):.0f} JSON lines in LOG_FILE (whole run, warm-ups "
         "included), "
@@ -631,7 +643,7 @@ def env_default(name: str, default: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--duration", type=float, default=float(env_default("BENCH_LOAD_DURATION", "12")),
+        "--duration", type=float, default=float(env_default("BENCH_LOAD_DURATION", "10")),
         help="measured seconds per slice (BENCH_LOAD_DURATION)",
     )  # fmt: skip
     parser.add_argument(

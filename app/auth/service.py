@@ -1,9 +1,11 @@
 """Sign-in, token refresh and sign-out.
 
-Each runs in its own transaction and commits *before* answering a failure: a failed sign-in
-must still count toward the lockout, and a reused refresh token must stay revoked, although
-the caller gets 401. Failures surface as :class:`SignInRefused` with an enumerated reason;
-the HTTP layer answers and publishes them.
+Each commits *before* answering a failure: a failed sign-in must still count toward the
+lockout, and a reused refresh token must stay revoked, although the caller gets 401. A sign-in
+counts its failure in a short transaction of its own before the (slow) password check, so
+parallel guesses can never check more passwords than the lockout allows
+(:meth:`SignIn._attempt`). Failures surface as :class:`SignInRefused` with an enumerated
+reason; the HTTP layer answers and publishes them.
 """
 
 from __future__ import annotations

@@ -57,8 +57,20 @@ def build_engine(
     server cancels it; the client gives up a second later if the server itself is stuck)."""
     if is_sqlite(url):
         ensure_sqlite_directory(url)
+        database = make_url(url).database
+        # A file's pool keeps as many connections open as PostgreSQL's: each new one costs a
+        # thread (aiosqlite) and the pragmas, and concurrent readers would otherwise open and
+        # close overflow connections all the time. ":memory:" gets SQLAlchemy's static pool.
+        sizes = (
+            {"pool_size": pool_size, "max_overflow": max_overflow}
+            if database and database != ":memory:"
+            else {}
+        )
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, pool_timeout=pool_timeout
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
+            pool_timeout=pool_timeout,
+            **sizes,
         )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
         return engine

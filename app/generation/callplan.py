@@ -15,7 +15,7 @@ of every block on its own:
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -37,7 +37,6 @@ class Pins:
     calls: dict[tuple[str, int], int] = field(default_factory=dict)
     edges: dict[tuple[str, int], str | None] = field(default_factory=dict)
     sides: dict[tuple[str, int], bool] = field(default_factory=dict)
-    special: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +62,12 @@ def special_days(year: ProgramYear, kind: str, block: int) -> list[int]:
     return [d - first for d in days if d in year.holidays]
 
 
+def _asked_free(year: ProgramYear, kind: str, resident: str) -> bool:
+    avoided = year.avoided_days[resident]
+    days = year.holidays if kind == "holiday" else range(year.program.days)
+    return any(d in avoided for d in days if kind == "holiday" or year.is_weekend(d))
+
+
 def _spread(year: ProgramYear, kind: str) -> int:
     rules = year.program.rules
     return rules.weekend_call_spread if kind == "weekend" else rules.holiday_call_spread
@@ -77,7 +82,12 @@ def max_calls(year: ProgramYear, resident: str, block: int, shift: str) -> int:
     """q3 and the 80-hour average, whichever allows fewer calls."""
     working = year.working_days(resident, block)
     by_hours = (WEEK_MINUTES * working) // (7 * year.timings[shift].length)
-    return max(0, min(working // 3, by_hours))
+    most = min(working // 3, by_hours)
+    if year.program.rules.free_nights_between_calls == 2:
+        # nine calls 3 days apart fill a block edge to edge: the next block's first calls would
+        # make ten in some 28 days (phase 3 keeps q3 chains at the edges to 4 calls each)
+        most = min(most, 8)
+    return max(0, most)
 
 
 def plan_calls(
@@ -97,15 +107,8 @@ def plan_calls(
     for block_teams_ in teams:
         for team in block_teams_:
             _team_calls(model, year, team, calls, cost, pins)
-    special: dict[tuple[str, str, int], cp_model.IntVar] = {}
-    for block_teams_ in teams:
-        for team in block_teams_:
-            _team_special(model, year, team, calls, special, pins)
     if "fairness" not in relax:
         _fairness(model, year, calls, year.program.rules.call_spread)
-        for kind in SPECIAL:
-            share = {(r, b): v for (k, r, b), v in special.items() if k == kind}
-            _fairness(model, year, share, _spread(year, kind))
     edge: dict[tuple[str, int, str], cp_model.IntVar] = {}
     if "edges" not in relax:
         for b in range(year.blocks - 1):
@@ -121,22 +124,54 @@ def plan_calls(
     outcome, solver = solve(model, limits, hook=hook)
     if outcome.status not in ("optimal", "feasible"):
         return CallPlan(outcome, {}, {})
+    counts = {key: solver.value(var) for key, var in calls.items()}
     return CallPlan(
         outcome,
-        {key: solver.value(var) for key, var in calls.items()},
+        counts,
         {(r, b): s for (r, b, s), var in edge.items() if solver.boolean_value(var)},
         {key: solver.boolean_value(var) for key, var in sides.items()},
-        {key: solver.value(var) for key, var in special.items()},
+        _plan_special(year, teams, counts, limits),
     )
+
+
+SPECIAL_WIDEN = 3  # if a class cannot be within the spread, try up to this much more
+
+
+def _plan_special(
+    year: ProgramYear,
+    teams: list[list[Team]],
+    counts: dict[tuple[str, int], int],
+    limits: SolveLimits,
+) -> dict[tuple[str, str, int], int]:
+    """Given the call counts, share each team's weekend and holiday calls so that each class's
+    yearly counts are within the program's spreads (widened step by step if they cannot be).
+    A separate small model: the call plan's optimality proof does not pay for it."""
+    for extra in range(SPECIAL_WIDEN + 1):
+        model = cp_model.CpModel()
+        special: dict[tuple[str, str, int], cp_model.IntVar] = {}
+        for block_teams_ in teams:
+            for team in block_teams_:
+                _team_special(model, year, team, counts, special)
+        for kind in SPECIAL:
+            # a resident who asked to keep such days free is left out of the even share
+            share = {
+                (r, b): v
+                for (k, r, b), v in special.items()
+                if k == kind and not _asked_free(year, kind, r)
+            }
+            _fairness(model, year, share, _spread(year, kind) + extra)
+        outcome, solver = solve(model, replace(limits, deterministic_time=1.0))
+        if outcome.status in ("optimal", "feasible"):
+            return {key: solver.value(var) for key, var in special.items()}
+    return {}
 
 
 def _team_special(
     model: cp_model.CpModel,
     year: ProgramYear,
     team: Team,
-    calls: dict[tuple[str, int], cp_model.IntVar],
+    calls: dict[tuple[str, int], int],
     special: dict[tuple[str, str, int], cp_model.IntVar],
-    pins: Pins,
 ) -> None:
     """How many of each member's calls fall on weekends and on holidays: the team's calls on
     those days, shared out so that each class's yearly counts can be even."""
@@ -149,18 +184,17 @@ def _team_special(
         days = special_days(year, kind, b)
         if not days:
             continue
-        most, last = 0, -BLOCK_DAYS  # spaced calls: greedy is the most such days can hold
-        for d in days:
-            if d - last >= gap:
-                most, last = most + 1, d
         for r in team.members:
             if (r, b) not in calls:
                 continue
-            var = model.new_int_var(0, min(len(days), max(most, 1)), f"{kind}[{r},{b}]")
+            avoided = year.avoided_days[r]
+            most, last = 0, -BLOCK_DAYS  # spaced calls: greedy is the most such days can hold
+            for d in days:
+                if d - last >= gap and b * BLOCK_DAYS + d not in avoided:
+                    most, last = most + 1, d
+            var = model.new_int_var(0, most, f"{kind}[{r},{b}]")
             special[kind, r, b] = var
             model.add(var <= calls[r, b])
-            if (kind, r, b) in pins.special:
-                model.add(var == pins.special[kind, r, b])
         for demand in (d for d in team.demands if d.shift == shift):
             total = sum(special[kind, r, b] for r in demand.members if (kind, r, b) in special)
             need = demand.count * len(days)

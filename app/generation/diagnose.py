@@ -88,8 +88,15 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
         f"{'exactly' if d.exact else 'at least'} {d.count} {d.shift}" for d in team.demands
     )
     pool = f"the pool of {len(team.members)} resident(s) cannot cover {wanted} every day"
+    rules = year.program.rules
+    run = rules.max_consecutive_working_days
+    gap = rules.free_nights_between_calls
     checks = (
-        ("days_off", f"{where}: {pool} with 1 day off in 7"),
+        (
+            "days_off",
+            f"{where}: {pool} with 1 day off in 7 and at most {run} working days in a row",
+        ),
+        ("spacing", f"{where}: {pool} with {gap} free nights between one resident's calls"),
         ("hours", f"{where}: {pool} within 80 hours a week"),
         ("calls", f"{where}: the planned in-house call counts cannot be placed ({pool} with them)"),
         ("edges", f"{where}: the shifts handed over at the block edges leave too few to cover"),
@@ -98,6 +105,12 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
         outcome = solve_team(year, team, inputs, limits, relax=(relax,)).outcome
         if outcome.status in _FEASIBLE:
             return message
+    both = ("days_off", "spacing")
+    if solve_team(year, team, inputs, limits, relax=both).outcome.status in _FEASIBLE:
+        return (
+            f"{where}: {pool} with 1 day off in 7, at most {run} working days in a row and "
+            f"{gap} free nights between one resident's calls"
+        )
     return f"{where}: {pool} under the rest rules and leave"
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.generation.assemble import to_schedule_file
-from app.generation.callplan import SPECIAL, CallPlan, Pins, call_shift, plan_calls, special_days
+from app.generation.callplan import SPECIAL, CallPlan, Pins, call_shift, plan_calls
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
 from app.generation.precheck import precheck
 from app.generation.program import Program
@@ -32,7 +32,6 @@ from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_t
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
 from app.generation.year import ProgramYear
-from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ScheduleFile
 
 Phase = Literal["checks", "rotations", "calls", "shifts", "done"]
@@ -288,14 +287,6 @@ def _repair(
         pins.edges[r, b] = inputs.edge_out.get(r)
         if b > 0:
             pins.edges[r, b - 1] = inputs.edge_in.get(r)
-        for kind, who, _ in inputs.special:
-            if who == r:
-                days = special_days(year, kind, b)
-                pins.special[kind, r, b] = sum(
-                    1
-                    for w, d, s in result.worked
-                    if w == r and s == call and d % BLOCK_DAYS in days
-                )
         if (r, b) in plan_sides:
             pins.sides[r, b] = r in inputs.no_late_call
         if (r, b - 1) in plan_sides:
@@ -311,9 +302,7 @@ def _repair(
 
 def _pinned(team: Team, inputs: TeamInputs, pins: Pins) -> TeamInputs:
     """The team's inputs once the next plan honours its pins."""
-    b = team.block
-    special = tuple((k, r, pins.special.get((k, r, b), n)) for k, r, n in inputs.special)
-    return replace(inputs, calls={r: pins.calls[r, b] for r in inputs.calls}, special=special)
+    return replace(inputs, calls={r: pins.calls[r, team.block] for r in inputs.calls})
 
 
 def _diagnosis(limits: SolveLimits) -> SolveLimits:

@@ -30,6 +30,7 @@ from app.schedules.file_format import ShiftKind
 
 BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of preference points
 REPAIR_WEIGHT = 10_000  # when repairing, each call moved away from the plan costs this much
+SPECIAL_WEIGHT = 1_000  # a weekend or holiday call away from the plan (below a repair's)
 BALANCE_SLACK = 2  # nights more or fewer than the even share (each one costs BALANCE_WEIGHT)
 
 
@@ -82,6 +83,24 @@ def solve_team(
     rotation = year.program.rotation(team.rotation)
     if rotation.weekly_pattern is not None:
         return pattern_team(year, team, inputs)
+    if inputs.special and "special" not in relax:
+        # the planned weekend/holiday calls, exactly: a feasibility problem, fast to solve;
+        # if the block cannot take them, as near as it can (soft)
+        exact = _solve_team(year, team, inputs, limits, relax)
+        if exact.outcome.solutions:
+            return exact
+        relax = (*relax, "special")
+    return _solve_team(year, team, inputs, limits, relax)
+
+
+def _solve_team(
+    year: ProgramYear,
+    team: Team,
+    inputs: TeamInputs,
+    limits: SolveLimits,
+    relax: Collection[str],
+) -> TeamShifts:
+    rotation = year.program.rotation(team.rotation)
     tm = TeamModel(new_model(), year, team, rotation.shifts)
     # the order of variables and constraints is part of the model: it steers CP-SAT's search
     for r in team.members:
@@ -90,8 +109,10 @@ def solve_team(
         _rest_between_days(tm, own)
         if not inputs.last_block and "edges" not in relax:
             _edge_shifts(tm, own, inputs.edge_out.get(r))
-        _call_spacing(tm, r, own, inputs)
-        _runs(tm, own, inputs.edge_in.get(r))
+        if "spacing" not in relax:
+            _call_spacing(tm, r, own, inputs)
+        if "days_off" not in relax:
+            _runs(tm, own, inputs.edge_in.get(r))
     _coverage(tm)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
     cost.extend(_balance(tm, call_shift(year, team.rotation)))
@@ -275,7 +296,7 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
         cost += _calls(tm, own, call, inputs.calls.get(r, 0), working, repair="calls" in relax)
         for kind, who, planned in inputs.special:
             if who == r:
-                cost += _special_calls(tm, own, call, kind, planned, repair="calls" in relax)
+                cost += _special_calls(tm, own, call, kind, planned, hard="special" not in relax)
     came = inputs.edge_in.get(r)
     spill_in = tm.year.timings[came].spill if came is not None else 0
     if working >= 7 and "hours" not in relax:
@@ -300,17 +321,18 @@ def _calls(tm: TeamModel, own: Shifts, call: str, planned: int, working: int, re
 
 
 def _special_calls(
-    tm: TeamModel, own: Shifts, call: str, kind: str, planned: int, repair: bool
+    tm: TeamModel, own: Shifts, call: str, kind: str, planned: int, *, hard: bool
 ) -> Cost:
-    """The planned number of weekend (or holiday) calls; repairing: as near as it can."""
+    """The planned number of weekend (or holiday) calls; soft: each one off costs
+    ``SPECIAL_WEIGHT``."""
     days = special_days(tm.year, kind, tm.team.block)
     calls = sum(v for d in days if (v := own.get((d, call))) is not None)
-    if not repair:
+    if hard:
         tm.model.add(calls == planned)
         return []
-    off = tm.model.new_int_var(0, BLOCK_DAYS, "")
+    off = tm.model.new_int_var(0, len(days), "")
     tm.model.add_abs_equality(off, calls - planned)
-    return [REPAIR_WEIGHT * off]
+    return [SPECIAL_WEIGHT * off]
 
 
 def _weekly_hours(tm: TeamModel, own: Shifts, spill_in: int, working: int) -> None:

@@ -39,7 +39,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from app.schedules.clock import load_zone
-from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind, call_in_flags
+from app.schedules.file_format import (
+    MAX_PERIOD_DAYS,
+    ScheduleFile,
+    ShiftEntry,
+    ShiftKind,
+    call_in_flags,
+)
 from app.schedules.holiday_calendar import holidays_between
 
 DEFAULT_STREAK_DAYS = 2
@@ -232,6 +238,8 @@ def fairness_report(
         raise ValueError("end: must not be before start")
     if last < first:
         raise ValueError(f"start/end: outside the schedule's period {period.start}..{period.end}")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise ValueError(f"start/end: at most {MAX_PERIOD_DAYS} days (three academic years)")
     if streak_days < 1:
         raise ValueError("streak_days: must be at least 1")
     zone = load_zone(schedule.timezone) if schedule.timezone else None

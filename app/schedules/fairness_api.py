@@ -18,6 +18,7 @@ from app.api.json_bodies import in_thread
 from app.audit.service import audit_access
 from app.auth.dependencies import Principal, require_roles
 from app.auth.models import Role
+from app.errors import InvalidInputError
 from app.people.models import Person, PersonKind
 from app.schedules.fairness import FairnessReport, fairness_report
 from app.schedules.file_format import ScheduleFile
@@ -60,7 +61,10 @@ async def stored_fairness(
     each within a class. Default window: the active academic year."""
     schedule = await export_schedule(session, start=start, end=end)
     schedule = await _without_idle_former_residents(session, schedule)
-    report = await in_thread(fairness_report, schedule)
+    try:
+        report = await in_thread(fairness_report, schedule)
+    except ValueError as exc:  # a window longer than a schedule file may be
+        raise InvalidInputError(str(exc)) from None
     await audit_access(
         session, actor_user_id=principal.user_id, resource_type="schedule", action="read"
     )

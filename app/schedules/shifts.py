@@ -64,7 +64,7 @@ async def ensure_no_swaps(session: AsyncSession, shifts: ColumnElement[bool], wh
         )
 
 
-def _not_allowed(kind: ShiftKind, start: datetime, end: datetime) -> ColumnElement[bool]:
+def forbidden_overlap(kind: ShiftKind, start: datetime, end: datetime) -> ColumnElement[bool]:
     """Among shifts overlapping [start, end): those it may not overlap. The one allowed overlap
     is a call-in: an in-house shift lying entirely inside a home call (spec: ``home_call``)."""
     if kind is ShiftKind.HOME_CALL:
@@ -87,7 +87,7 @@ async def _claim(
     await lock_resident(session, person_id)
     overlapping = Shift.person_id == person_id, Shift.start_at < end, Shift.end_at > start
     clash = await db.first_other(
-        session, Shift, own_id, *overlapping, _not_allowed(kind, start, end)
+        session, Shift, own_id, *overlapping, forbidden_overlap(kind, start, end)
     )
     if clash is not None:
         raise ConflictError(

@@ -11,6 +11,11 @@ against what the repository ships and what the settings accept.
 
 The dashboard snippet pushes to a strict local fake of Grafana's HTTP API (Grafana cannot be
 installed here).
+
+The repository's own pages run too, read from the files: every Python snippet of
+``docs/observability.md`` (each by its own test, in a fresh namespace, with what it does checked)
+and of every other page of ``docs/`` (run in a fresh namespace), with the same address edits.
+Their shell blocks are ``tests/e2e/test_docs_commands.py``'s.
 """
 
 from __future__ import annotations
@@ -517,10 +522,10 @@ async def test_doc_export_config(gateway: PushgatewayServer) -> None:
     await exporter.stop()
 
 
-async def test_doc_opentelemetry_configuration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``create_app()`` reads the environment: a scratch database, no exporter of its own."""
+@pytest.fixture
+async def doc_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What ``create_app()`` in a snippet reads: a migrated scratch database in the working
+    directory, no exporter, log file or Pushgateway of the developer's own."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith(("OTEL_", "JAEGER_", "TRACING_", "LOG_FILE", "PUSHGATEWAY_")):
@@ -529,6 +534,10 @@ async def test_doc_opentelemetry_configuration(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ENVIRONMENT", "test")
     await upgrade_database(database_url)
+    return database_url
+
+
+async def test_doc_opentelemetry_configuration(doc_environment: str) -> None:
     try:
         with otlp_http_receiver() as otlp, otlp_grpc_receiver() as jaeger:
             snippet = adapt(
@@ -575,3 +584,34 @@ async def test_doc_alert_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     await run(doc_snippet("export_prometheus_rules"), fresh_namespace())
     groups = yaml.safe_load((tmp_path / "alerts.yml").read_text())["groups"]
     assert any(rule.get("alert") == "ResidencyTargetDown" for g in groups for rule in g["rules"])
+
+
+def other_doc_snippets() -> list[Any]:
+    """The Python snippets of every other page of docs/ (and README.md), one param each."""
+    params = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        if path == DOC:
+            continue
+        blocks = guide_blocks(path.read_text(encoding="utf-8")).get("python", [])
+        for number, block in enumerate(blocks, start=1):
+            params.append(pytest.param(block, id=f"{path.relative_to(ROOT)}#{number}"))
+    return params
+
+
+@pytest.mark.parametrize("snippet", other_doc_snippets())
+async def test_other_doc_python_snippet_runs(
+    snippet: str, doc_environment: str, gateway: PushgatewayServer
+) -> None:
+    """Run as written in a fresh namespace; only the addresses point at local servers."""
+    with otlp_http_receiver() as otlp, otlp_grpc_receiver() as jaeger:
+        local = {
+            "localhost:9091": f"localhost:{gateway.port}",
+            "localhost:6831": f"localhost:{jaeger.port}",
+            "http://localhost:4317": f"http://localhost:{otlp.port}",
+        }
+        for address, replacement in local.items():
+            snippet = snippet.replace(address, replacement)
+        try:
+            await run(snippet, fresh_namespace())
+        finally:
+            configure_process(TracingConfig(enabled=False))

@@ -19,7 +19,6 @@ from app.schedules.fairness import (
     longest_streak,
 )
 from app.schedules.file_format import ScheduleFile, parse_schedule
-from app.schedules.holiday_calendar import federal_holidays, holidays_between
 from tests.support.schedules import at, hours_shift, leave, schedule, shift
 
 
@@ -31,15 +30,6 @@ def call(day: int, resident: str = "r01") -> dict[str, Any]:
 def row(sched: ScheduleFile, resident: str = "r01", **kwargs: Any) -> ResidentFairness:
     report = fairness_report(sched, **kwargs)
     return next(r for r in report.residents if r.resident == resident)
-
-
-def test_federal_holidays_include_observed_days() -> None:
-    july = federal_holidays(date(2026, 7, 1), date(2026, 7, 31))
-    assert july == {date(2026, 7, 3), date(2026, 7, 4)}
-    assert date(2026, 12, 25) in federal_holidays(date(2026, 7, 1), date(2027, 6, 30))
-    assert date(2027, 1, 1) in federal_holidays(date(2026, 7, 1), date(2027, 6, 30))
-    own = [date(2026, 7, 11), date(2026, 9, 1)]
-    assert holidays_between(date(2026, 7, 1), date(2026, 7, 28), own) == {date(2026, 7, 11)}
 
 
 def test_calls_weekend_and_holiday_calls_by_start_day() -> None:
@@ -171,6 +161,13 @@ def test_bad_windows_are_refused() -> None:
         fairness_report(sched, start=date(2026, 7, 10), end=date(2026, 7, 9))
     with pytest.raises(ValueError, match=r"^start/end: outside"):
         fairness_report(sched, start=date(2027, 1, 1))
+    long = schedule([], days=1098)
+    assert len(fairness_report(long).residents) == 1
+    wide = long.model_copy(
+        update={"period": long.period.model_copy(update={"end": date(2030, 1, 1)})}
+    )
+    with pytest.raises(ValueError, match="at most 1098 days"):
+        fairness_report(wide)
 
 
 def test_json_form() -> None:

@@ -48,6 +48,11 @@ async def test_window_and_bad_window(client: httpx.AsyncClient) -> None:
         f"{API}/schedule/fairness", params={"start": "2026-07-10", "end": "2026-07-03"}
     )
     assert reversed_.status_code == 422
+    decades = await client.get(
+        f"{API}/schedule/fairness", params={"start": "2000-01-01", "end": "2029-12-31"}
+    )
+    assert decades.status_code == 422
+    assert decades.json()["detail"].startswith("start/end: at most 1098 days")
 
 
 async def test_idle_former_residents_are_left_out(client: httpx.AsyncClient) -> None:
