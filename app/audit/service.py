@@ -17,6 +17,7 @@ import logging
 import weakref
 from collections.abc import Mapping
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.models import AuditEvent
@@ -29,6 +30,7 @@ from app.auth.events import (
     SuspiciousKind,
 )
 from app.core.context import current_client_request_id, current_request_id
+from app.db.base import utcnow
 from app.db.engine import Database
 from app.events import publish
 
@@ -98,6 +100,17 @@ async def record_audit(
     return event
 
 
+_WRITTEN = (
+    "action",
+    "resource_type",
+    "resource_id",
+    "filters",
+    "actor_user_id",
+    "request_id",
+    "client_request_id",
+)
+
+
 class _GroupCommit:
     """Audit rows of concurrent reads on one SQLite engine, committed together.
 
@@ -109,12 +122,13 @@ class _GroupCommit:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = weakref.ref(engine)  # the registry below holds engines weakly
-        self._queue: list[tuple[AuditEvent, asyncio.Future[None]]] = []
+        self._queue: list[tuple[dict[str, object], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def write(self, event: AuditEvent) -> None:
         done = asyncio.get_running_loop().create_future()
-        self._queue.append((event, done))
+        row = {column: getattr(event, column) for column in _WRITTEN}
+        self._queue.append(({**row, "at": event.at or utcnow()}, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         await done
@@ -127,9 +141,8 @@ class _GroupCommit:
                 engine = self._engine()
                 if engine is None:
                     raise RuntimeError("the database engine is gone")
-                async with AsyncSession(engine, expire_on_commit=False) as session:
-                    session.add_all(event for event, _ in batch)
-                    await session.commit()
+                async with engine.begin() as connection:  # one INSERT for the batch
+                    await connection.execute(insert(AuditEvent), [row for row, _ in batch])
             except Exception as exc:
                 failure = exc
             for _, done in batch:

@@ -31,6 +31,7 @@ from app.schedules.file_format import ShiftKind
 BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of preference points
 REPAIR_WEIGHT = 10_000  # when repairing, each call moved away from the plan costs this much
 SPECIAL_WEIGHT = 1_000  # a weekend or holiday call away from the plan (below a repair's)
+SPECIAL_SLACK = 1  # at most this many weekend (holiday) calls off the plan: keeps proofs short
 BALANCE_SLACK = 2  # nights more or fewer than the even share (each one costs BALANCE_WEIGHT)
 
 
@@ -86,10 +87,11 @@ def solve_team(
     if inputs.special and "special" not in relax:
         # the planned weekend/holiday calls, exactly: a feasibility problem, fast to solve;
         # if the block cannot take them, as near as it can (soft)
-        exact = _solve_team(year, team, inputs, limits, relax)
-        if exact.outcome.solutions:
-            return exact
-        relax = (*relax, "special")
+        for extra in ((), ("special",)):
+            result = _solve_team(year, team, inputs, limits, (*relax, *extra))
+            if result.outcome.solutions:
+                return result
+        relax = (*relax, "special", "no_special")  # last resort: ignore the plan's shares
     return _solve_team(year, team, inputs, limits, relax)
 
 
@@ -295,7 +297,7 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
     if (call := call_shift(tm.year, tm.team.rotation)) is not None:
         cost += _calls(tm, own, call, inputs.calls.get(r, 0), working, repair="calls" in relax)
         for kind, who, planned in inputs.special:
-            if who == r:
+            if who == r and "no_special" not in relax:
                 cost += _special_calls(tm, own, call, kind, planned, hard="special" not in relax)
     came = inputs.edge_in.get(r)
     spill_in = tm.year.timings[came].spill if came is not None else 0
@@ -330,7 +332,7 @@ def _special_calls(
     if hard:
         tm.model.add(calls == planned)
         return []
-    off = tm.model.new_int_var(0, len(days), "")
+    off = tm.model.new_int_var(0, min(len(days), SPECIAL_SLACK), "")
     tm.model.add_abs_equality(off, calls - planned)
     return [SPECIAL_WEIGHT * off]
 

@@ -35,7 +35,7 @@ from app.errors import ConflictError, ForbiddenError, InvalidInputError
 from app.events import publish
 from app.people.models import Person, PersonKind
 from app.schedules.models import Shift
-from app.schedules.shifts import lock_resident
+from app.schedules.shifts import forbidden_overlap, lock_resident
 from app.swaps.events import (
     ACCEPT,
     APPROVE,
@@ -224,12 +224,14 @@ async def _lock_shifts(session: AsyncSession, shift_ids: list[int]) -> dict[int,
 async def _ensure_free(
     session: AsyncSession, person_id: int, shift: Shift, swapped: int | None
 ) -> None:
-    """``person_id`` can take ``shift`` without overlapping their other shifts."""
+    """``person_id`` can take ``shift`` without overlapping their other shifts (a call-in
+    may land inside their home call, as anywhere else)."""
     statement = select(Shift.id).where(
         Shift.person_id == person_id,
         Shift.start_at < shift.end_at,
         Shift.end_at > shift.start_at,
         Shift.id != shift.id,
+        forbidden_overlap(shift.kind, shift.start_at, shift.end_at),
     )
     if swapped is not None:
         statement = statement.where(Shift.id != swapped)

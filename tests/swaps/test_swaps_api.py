@@ -98,6 +98,23 @@ async def test_trade_swaps_both_shifts(ward: Ward) -> None:
     assert await owner(ward, theirs) == ward.r01
 
 
+async def test_a_call_in_can_go_to_someone_whose_home_call_holds_it(ward: Ward) -> None:
+    home = await create_shift(
+        ward.admin, ward.r02, "2026-07-13T17:00", "2026-07-14T08:00", kind="home_call"
+    )
+    assert home.status_code == 201, home.text
+    inside = await create_shift(ward.admin, ward.r01, "2026-07-13T20:00", "2026-07-13T23:00")
+    outside = await create_shift(ward.admin, ward.r01, "2026-07-14T07:00", "2026-07-14T10:00")
+    for shift_id, answer in ((inside.json()["id"], 200), (outside.json()["id"], 409)):
+        body = {"shift_id": shift_id, "counterpart_id": ward.r02}
+        swap = (await ward.alice.post(f"{API}/swaps", json=body)).json()
+        await ward.bob.post(f"{API}/swaps/{swap['id']}/accept")
+        approved = await ward.coordinator.post(f"{API}/swaps/{swap['id']}/approve")
+        assert approved.status_code == answer, approved.text
+    assert await owner(ward, inside.json()["id"]) == ward.r02  # a call-in inside the home call
+    assert await owner(ward, outside.json()["id"]) == ward.r01  # only partly inside: refused
+
+
 async def test_invalid_transitions_are_409(ward: Ward) -> None:
     swap = await offer(ward)
     url = f"{API}/swaps/{swap['id']}"
