@@ -82,12 +82,7 @@ def max_calls(year: ProgramYear, resident: str, block: int, shift: str) -> int:
     """q3 and the 80-hour average, whichever allows fewer calls."""
     working = year.working_days(resident, block)
     by_hours = (WEEK_MINUTES * working) // (7 * year.timings[shift].length)
-    most = min(working // 3, by_hours)
-    if year.program.rules.free_nights_between_calls == 2:
-        # nine calls 3 days apart fill a block edge to edge: the next block's first calls would
-        # make ten in some 28 days (phase 3 keeps q3 chains at the edges to 4 calls each)
-        most = min(most, 8)
-    return max(0, most)
+    return max(0, min(working // 3, by_hours))
 
 
 def plan_calls(

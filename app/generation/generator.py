@@ -260,6 +260,8 @@ def _key(team: Team, inputs: TeamInputs) -> _Key:
         tuple(sorted(inputs.no_early_call)),
         tuple(sorted(inputs.no_late_call)),
         inputs.special,
+        tuple(sorted(inputs.linked_before)),
+        tuple(sorted(inputs.linked_after)),
     )
 
 
@@ -276,6 +278,9 @@ def _repair(
     Returns the team's solution under the new call counts, or None if even that fails.
     """
     result = solve_team(year, team, inputs, limits, relax=("calls",))
+    if result.outcome.solutions == 0:
+        # the block-edge share of the run limit is ours, not the program's: give it up here
+        result = solve_team(year, team, inputs, limits, relax=("calls", "edge_runs"))
     if result.outcome.solutions == 0:
         return None
     call = call_shift(year, team.rotation)
@@ -318,6 +323,8 @@ def _inputs(year: ProgramYear, team: Team, plan: CallPlan) -> TeamInputs:
         last_block=b == year.blocks - 1,
         no_early_call=frozenset(r for r in team.members if plan.late_free.get((r, b - 1)) is False),
         no_late_call=frozenset(r for r in team.members if plan.late_free.get((r, b))),
+        linked_before=frozenset(r for r in team.members if (r, b - 1) in plan.late_free),
+        linked_after=frozenset(r for r in team.members if (r, b) in plan.late_free),
         special=tuple(
             (kind, r, plan.special[kind, r, b])
             for kind in SPECIAL

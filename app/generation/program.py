@@ -22,7 +22,7 @@ from app.generation.timing import (
     crosses_midnight_twice,
     reaches_day_after_next,
 )
-from app.schedules.calendar import BLOCK_DAYS
+from app.schedules.calendar import BLOCK_DAYS, MIN_BLOCK_DAYS
 from app.schedules.file_format import EARLIEST_DAY, LATEST_DAY, ShiftKind
 
 DemoSize = Literal["small", "medium", "large"]
@@ -138,7 +138,16 @@ class Program(_Strict):
 
     @property
     def days(self) -> int:
-        return self.blocks * BLOCK_DAYS
+        """The blocks' days; when they fall short of the full year by less than a week (13
+        blocks: 364 of 365 days), the rest joins the last block (spec: ``period.block_start``)."""
+        base = self.blocks * BLOCK_DAYS
+        start = self.academic_year_start
+        try:
+            anniversary = start.replace(year=start.year + 1)
+        except ValueError:  # 29 February
+            anniversary = start.replace(year=start.year + 1, month=3, day=1)
+        full = (anniversary - start).days
+        return full if 0 <= full - base < MIN_BLOCK_DAYS else base
 
     @property
     def year_end(self) -> date:

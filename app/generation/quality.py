@@ -6,7 +6,8 @@ Pure functions of a schedule file (and, for the classes, the program). Definitio
   number of days from one call's start to the resident's next call's start (3 = two free nights
   between them, "q3"; 2 = every other night, "q2");
 * a **working day** is a calendar day on which a shift of the resident starts, or the day after an
-  in-house call (the post-call day: the resident is at work until the hand-over);
+  in-house call (the post-call day: the resident is at work until the hand-over), within the
+  schedule's period;
 * a **night** is a ``night`` shift; runs count consecutive calendar days;
 * a **weekend call** starts on a Saturday or Sunday; a **holiday call** starts on a holiday;
 * **spreads** are max - min over the residents of one PGY class (yearly totals).
@@ -82,7 +83,8 @@ def year_quality(
     for resident, shifts in own.items():
         calls = sorted(s.start.date() for s in shifts if is_in_house_call(s))
         gaps.extend((b - a).days for a, b in itertools.pairwise(calls))
-        work_run = max(work_run, longest_run(working_days(shifts)))
+        worked = {d for d in working_days(shifts) if d <= schedule.period.end}
+        work_run = max(work_run, longest_run(worked))
         nights = [s.start.date() for s in shifts if s.kind is ShiftKind.NIGHT]
         night_run = max(night_run, longest_run(nights))
         clinics += sum(

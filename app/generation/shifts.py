@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from app.generation.callplan import WEEK_MINUTES, call_shift, special_days
+from app.generation.callplan import WEEK_MINUTES, call_shift, max_calls, special_days
 from app.generation.program import WEEKDAYS
 from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
 from app.generation.teams import Team
@@ -56,6 +56,8 @@ class TeamInputs:
     no_early_call: frozenset[str] = frozenset()  # no call on the block's first days
     no_late_call: frozenset[str] = frozenset()  # no call on the days before the last one
     special: tuple[tuple[str, str, int], ...] = ()  # (kind, member, weekend/holiday calls)
+    linked_before: frozenset[str] = frozenset()  # members with call in the previous block too
+    linked_after: frozenset[str] = frozenset()  # and in the next one
 
 
 Shifts = dict[tuple[int, str], cp_model.IntVar]  # (day of the block, shift) -> works it
@@ -114,7 +116,7 @@ def _solve_team(
         if "spacing" not in relax:
             _call_spacing(tm, r, own, inputs)
         if "days_off" not in relax:
-            _runs(tm, own, inputs.edge_in.get(r))
+            _runs(tm, own, inputs.edge_in.get(r), edges="edge_runs" not in relax)
     _coverage(tm)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
     cost.extend(_balance(tm, call_shift(year, team.rotation)))
@@ -193,27 +195,32 @@ def _call_spacing(tm: TeamModel, r: str, own: Shifts, inputs: TeamInputs) -> Non
         if (v := days[d]) is not None:
             tm.model.add(v == 0)
     if gap == Q3_GAP:
-        _no_q3_chain_across_edges(tm, days)
+        _no_q3_chain_across_edges(tm, days, r in inputs.linked_before, r in inputs.linked_after)
 
 
 Q3_GAP = 3
 CHAIN = 4  # calls exactly 3 days apart that may touch a block edge (2 x 4 < 10)
 
 
-def _no_q3_chain_across_edges(tm: TeamModel, days: list[cp_model.IntVar | None]) -> None:
+def _no_q3_chain_across_edges(
+    tm: TeamModel, days: list[cp_model.IntVar | None], before: bool, after: bool
+) -> None:
     """Ten calls in 28 days (the rolling q3 limit is nine) means calls exactly 3 days apart all
-    the way: keep such chains touching either block edge to ``CHAIN`` calls."""
+    the way: keep such chains touching a block edge with call on its other side (``before``,
+    ``after``) to ``CHAIN`` calls."""
     for start in range(Q3_GAP):
-        for chain in (
-            [start + Q3_GAP * i for i in range(CHAIN + 1)],
-            [BLOCK_DAYS - 1 - start - Q3_GAP * i for i in range(CHAIN + 1)],
-        ):
+        chains = []
+        if before:
+            chains.append([start + Q3_GAP * i for i in range(CHAIN + 1)])
+        if after:
+            chains.append([BLOCK_DAYS - 1 - start - Q3_GAP * i for i in range(CHAIN + 1)])
+        for chain in chains:
             calls = [v for d in chain if (v := days[d]) is not None]
             if len(calls) > CHAIN:
                 tm.model.add(sum(calls) <= CHAIN)
 
 
-def _runs(tm: TeamModel, own: Shifts, came: str | None) -> None:
+def _runs(tm: TeamModel, own: Shifts, came: str | None, *, edges: bool) -> None:
     """At most the program's number of working days (and of nights) in a row. Runs across a
     block edge are bounded by splitting the limit: at most ``tail`` working days end a block
     and at most ``head`` begin one (see :func:`run_split`)."""
@@ -233,6 +240,8 @@ def _runs(tm: TeamModel, own: Shifts, came: str | None) -> None:
         else:
             working.append(sum(starts))
     head, tail = run_split(year, rules.max_consecutive_working_days)
+    if not edges:  # a repair's last resort: runs across the block edges are checked afterwards
+        head = tail = BLOCK_DAYS
     _bounded_runs(tm, working, rules.max_consecutive_working_days, head, tail)
     nightly = [s for s in tm.names if year.timings[s].kind is ShiftKind.NIGHT]
     if nightly:
@@ -295,7 +304,9 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
     own, working = tm.x[r], tm.year.working_days(r, tm.team.block)
     cost: Cost = []
     if (call := call_shift(tm.year, tm.team.rotation)) is not None:
-        cost += _calls(tm, own, call, inputs.calls.get(r, 0), working, repair="calls" in relax)
+        top = max_calls(tm.year, r, tm.team.block, call)
+        planned = inputs.calls.get(r, 0)
+        cost += _calls(tm, own, call, planned, working, top, repair="calls" in relax)
         for kind, who, planned in inputs.special:
             if who == r and "no_special" not in relax:
                 cost += _special_calls(tm, own, call, kind, planned, hard="special" not in relax)
@@ -308,7 +319,9 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
     return cost + _preferences(own, tm.team.block * BLOCK_DAYS, tm.year.avoided_days[r])
 
 
-def _calls(tm: TeamModel, own: Shifts, call: str, planned: int, working: int, repair: bool) -> Cost:
+def _calls(
+    tm: TeamModel, own: Shifts, call: str, planned: int, working: int, top: int, repair: bool
+) -> Cost:
     """The planned number of calls (repairing: as near as the block allows, at a cost), and q3."""
     calls = sum(v for (_, s), v in own.items() if s == call)
     cost: Cost = []
@@ -318,7 +331,7 @@ def _calls(tm: TeamModel, own: Shifts, call: str, planned: int, working: int, re
         off = tm.model.new_int_var(0, BLOCK_DAYS, "")
         tm.model.add_abs_equality(off, calls - planned)
         cost.append(REPAIR_WEIGHT * off)
-    tm.model.add(calls <= working // 3)
+    tm.model.add(calls <= top)
     return cost
 
 

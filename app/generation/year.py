@@ -86,12 +86,19 @@ class ProgramYear:
     def on_leave(self, resident: str, day: int) -> bool:
         return day in self.leave[resident]
 
+    def block_length(self, block: int) -> int:
+        """Days of ``block``: 28, or more for the last one when it takes the year's tail.
+        Every block starts on day ``block * 28``."""
+        if block == self.blocks - 1:
+            return self.program.days - block * BLOCK_DAYS
+        return BLOCK_DAYS
+
     def leave_days(self, resident: str, block: int) -> int:
         lo = block * BLOCK_DAYS
-        return sum(1 for d in self.leave[resident] if lo <= d < lo + BLOCK_DAYS)
+        return sum(1 for d in self.leave[resident] if lo <= d < lo + self.block_length(block))
 
     def working_days(self, resident: str, block: int) -> int:
-        return BLOCK_DAYS - self.leave_days(resident, block)
+        return self.block_length(block) - self.leave_days(resident, block)
 
     @cached_property
     def timings(self) -> dict[str, ShiftTiming]:

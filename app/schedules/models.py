@@ -38,6 +38,8 @@ class AcademicYear(Timestamped, Base):
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)  # inclusive
     active: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # IANA zone of the stored local times (spec: ``timezone``); None: wall-clock durations
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Block(Base):

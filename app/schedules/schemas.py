@@ -118,6 +118,7 @@ class AcademicYearRead(_Row):
     start: date = Field(validation_alias="start_date")
     end: date = Field(validation_alias="end_date")
     active: bool
+    timezone: str | None = Field(default=None, description="IANA zone of the local times")
     blocks: list[BlockRead] = []
 
 

@@ -130,7 +130,16 @@ async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> Impo
     year = await year_holding(session, period.start, period.end)
     exact = year is not None and (year.start_date, year.end_date) == (period.start, period.end)
     if year is None or exact:
-        year = await ensure_year(session, schedule.program, period.start, period.end)
+        year = await ensure_year(
+            session, schedule.program, period.start, period.end, timezone=schedule.timezone
+        )
+    elif schedule.timezone is not None and schedule.timezone != year.timezone:
+        # Part of a stored year: its local times must mean what the year's do.
+        held_in = year.timezone or "no time zone (wall-clock hours)"
+        raise InvalidInputError(
+            f"timezone: the academic year {year.start_date} to {year.end_date} is stored with "
+            f"{held_in}; the file says {schedule.timezone}. Import the whole year to change it"
+        )
     ids, created, updated = await _upsert_residents(session, schedule.residents)
     lower, upper = _period_bounds(period.start, period.end)
     in_period = (Shift.start_at < upper) & (Shift.end_at > lower)
@@ -208,8 +217,10 @@ async def export_schedule(
     codes = {p.id: p.code for p in residents}
     shifts = await session.scalars(shift_query.order_by(Shift.person_id, Shift.start_at))
     leave = await session.scalars(leave_query.order_by(Leave.person_id, Leave.start_date))
+    zone = holding.timezone if holding is not None else year.timezone if year else None
     return ScheduleFile(
         program=program,
+        timezone=zone,
         period=Period(start=start, end=end, block_start=block_start),
         residents=[
             ResidentEntry(id=p.code, pgy=p.pgy or 1, name=p.name if with_names else None)

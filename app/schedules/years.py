@@ -14,9 +14,16 @@ from app.schedules.models import AcademicYear, Block
 
 
 async def ensure_year(
-    session: AsyncSession, program: str, start: date, end: date, *, activate: bool = True
+    session: AsyncSession,
+    program: str,
+    start: date,
+    end: date,
+    *,
+    activate: bool = True,
+    timezone: str | None = None,
 ) -> AcademicYear:
-    """The year with exactly these dates (created with its blocks if new), made active."""
+    """The year with exactly these dates (created with its blocks if new), made active; its
+    time zone is the one given (a whole year's file says what its local times are)."""
     year = await session.scalar(
         select(AcademicYear).where(AcademicYear.start_date == start, AcademicYear.end_date == end)
     )
@@ -28,7 +35,7 @@ async def ensure_year(
             Block(year_id=year.id, number=n, start_date=first, end_date=last)
             for n, first, last in block_bounds(start, end)
         )
-    year.program = program
+    year.program, year.timezone = program, timezone
     if activate:
         await session.execute(
             update(AcademicYear).where(AcademicYear.id != year.id).values(active=False)

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
 from app.core.config import Settings
@@ -138,3 +139,45 @@ async def test_a_right_password_in_a_parallel_batch_before_the_lock_still_signs_
     assert answers.count(401) == CEILING - 2
     failed, count = await _checked(app, user_id)
     assert failed == CEILING - 2 and 0 <= count <= CEILING - 2
+
+
+async def test_parallel_reads_each_leave_their_audit_row_before_answering(
+    app: FastAPI,
+    coordinator_client: httpx.AsyncClient,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite the rows of concurrent reads are committed together (one write lock per
+    batch, not per read); on both, each read's row is stored when its answer arrives."""
+    grouped = []
+    write = audit_service._GroupCommit.write
+
+    async def counted(self: audit_service._GroupCommit, event: AuditEvent) -> None:
+        grouped.append(event.request_id)
+        await write(self, event)
+
+    monkeypatch.setattr(audit_service._GroupCommit, "write", counted)
+
+    async def read() -> tuple[str, int]:
+        response = await coordinator_client.get(f"{API}/people")
+        assert response.status_code == 200
+        async with app.state.services.database.session() as session:
+            stored = await session.scalar(
+                select(func.count()).where(
+                    AuditEvent.request_id == response.headers["x-request-id"]
+                )
+            )
+        return response.headers["x-request-id"], int(stored or 0)
+
+    for _ in range(3):
+        answers = await asyncio.gather(*(read() for _ in range(16)))
+        assert [stored for _, stored in answers] == [1] * 16
+        assert len({request_id for request_id, _ in answers}) == 16
+    async with app.state.services.database.session() as session:
+        listed = await session.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "list", AuditEvent.resource_type == "person"
+            )
+        )
+    assert listed == 48
+    assert len(grouped) == (48 if database_url.startswith("sqlite") else 0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from app.db.engine import build_engine
@@ -53,3 +55,42 @@ async def test_migrations_go_down_and_up_again(database_url: str) -> None:
             assert await connection.run_sync(_differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_blocks_of_years_stored_before_revision_2_are_rebuilt(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+    await upgrade_database(url, "c4e8a2f6b0d3")
+    engine = build_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO academic_years (id, program, start_date, end_date, active, "
+                    "created_at) VALUES (1, 'p', '2026-07-01', '2027-06-30', 1, '2026-01-01')"
+                )
+            )
+            for n in range(1, 15):  # the old calendar: 13 x 28 days and a 1-day block 14
+                first = date(2026, 7, 1) + timedelta(days=28 * (n - 1))
+                last = min(first + timedelta(days=27), date(2027, 6, 30))
+                await connection.execute(
+                    text(
+                        "INSERT INTO blocks (year_id, number, start_date, end_date) "
+                        "VALUES (1, :n, :first, :last)"
+                    ),
+                    {"n": n, "first": first.isoformat(), "last": last.isoformat()},
+                )
+        await upgrade_database(url)
+        async with engine.begin() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT number, start_date, end_date FROM blocks ORDER BY number")
+                )
+            ).all()
+            before = (await connection.execute(text("SELECT version FROM cache_versions"))).scalar()
+            await connection.execute(text("UPDATE academic_years SET timezone = 'UTC'"))
+            after = (await connection.execute(text("SELECT version FROM cache_versions"))).scalar()
+    finally:
+        await engine.dispose()
+    assert len(rows) == 13
+    assert tuple(str(v) for v in rows[-1]) == ("13", "2027-06-02", "2027-06-30")
+    assert after == before + 1  # the cache trigger on academic_years survived the new column

@@ -266,3 +266,18 @@ async def test_a_generated_year_exported_in_part_revalidates_clean(
     assert part.json()["period"]["block_start"] == "2026-07-01"
     report = (await client.post(f"{API}/compliance/validate", json=part.json())).json()
     assert report["valid"] and report["violations"] == []
+
+
+async def test_a_years_time_zone_is_stored_exported_and_guarded(client: httpx.AsyncClient) -> None:
+    zoned = schedule_file(timezone="America/New_York")
+    assert (await client.post(f"{API}/schedule/import", json=zoned)).is_success
+    (year,) = (await client.get(f"{API}/academic-years")).json()
+    assert year["timezone"] == "America/New_York"
+    part = {"start": "2026-07-02", "end": "2026-07-10"}
+    exported = (await client.get(f"{API}/schedule/export", params=part)).json()
+    assert exported["timezone"] == "America/New_York"
+    assert (await client.post(f"{API}/schedule/import", json=exported)).is_success
+    exported["timezone"] = "Europe/Paris"  # part of the year, in another zone: refused, named
+    refused = await client.post(f"{API}/schedule/import", json=exported)
+    assert refused.status_code == 422
+    assert "timezone: the academic year 2026-07-01 to 2026-07-28 is stored with" in refused.text
