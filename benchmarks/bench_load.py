@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_load.py [--duration 10] [--users 16] [--rounds 4]``
 (or ``BENCH_LOAD_DURATION``, ``BENCH_LOAD_WARMUP``, ``BENCH_LOAD_USERS``, ``BENCH_LOAD_ROUNDS``,
-``BENCH_LOAD_WORKERS``, ``BENCH_LOAD_MIX``; ``--keep`` keeps the services' output and logs);
-progress goes to stderr, the tables to stdout. About 3 minutes with the defaults.
+``BENCH_LOAD_WORKERS``, ``BENCH_LOAD_MIX``, ``BENCH_LOAD_MODES``; ``--keep`` keeps the services'
+output and logs); progress goes to stderr, the tables to stdout. About 3 minutes by default.
 
 One real PostgreSQL 15 and one Redis (``tests/support/servers.py``); a database migrated and
 seeded once by the ``residency-scheduler`` command (``migrate``, ``create-user``, ``seed --demo
@@ -28,6 +28,9 @@ slice of a mode, throughput is its requests over its measured seconds.
   and to stdout (a file).
 - ``off``: ``METRICS_ENABLED=false`` (no metrics at all), ``TRACING_ENABLED=false`` and
   ``OTEL_SDK_DISABLED=true``, ``LOG_LEVEL=WARNING`` (no access-log lines), no scrape.
+- ``--modes metrics,tracing,logs`` (``BENCH_LOAD_MODES``) adds services with one part of ``on``
+  each (metrics with the scrape, tracing, logs), and a table of what each costs alone.
+  ``BENCH_LOAD_MIX=read=100`` (cached reads only) shows the telemetry's cost per request best.
 
 The sign-in rate limit (``RATE_LIMIT_LOGIN``, 5/minute per IP) and the per-user API limit
 (``RATE_LIMIT_API``, 200/minute) are raised for both modes: every virtual user comes from
@@ -402,26 +405,35 @@ async def drive(
 # ----------------------------------------------------------------------------- runs
 
 
+MODES = ("off", "on", "metrics", "tracing", "logs")
+"""``off`` and ``on`` always run; the others (``--modes``) turn on one part at a time, to find
+which part of ``on`` costs what."""
+
+
 def mode_env(mode: str, common: dict[str, str], workdir: Path, sink: str) -> dict[str, str]:
-    if mode == "off":
-        return {
-            **common,
-            "METRICS_ENABLED": "false",
-            "TRACING_ENABLED": "false",
-            "OTEL_SDK_DISABLED": "true",
-            "LOG_LEVEL": "WARNING",
-        }
-    return {
+    env = {
         **common,
-        "METRICS_ENABLED": "true",
-        "METRICS_TOKEN": common["JWT_SECRET"][:32],
-        "TRACING_ENABLED": "true",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": sink,
-        "OTEL_TRACES_SAMPLER": "always_on",
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": "json",
-        "LOG_FILE": str(workdir / "logs" / "app.log"),
+        "METRICS_ENABLED": "false",
+        "TRACING_ENABLED": "false",
+        "OTEL_SDK_DISABLED": "true",
+        "LOG_LEVEL": "WARNING",
     }
+    if mode in ("on", "metrics"):  # and a scrape every second
+        env |= {"METRICS_ENABLED": "true", "METRICS_TOKEN": common["JWT_SECRET"][:32]}
+    if mode in ("on", "tracing"):
+        env |= {
+            "TRACING_ENABLED": "true",
+            "OTEL_SDK_DISABLED": "false",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": sink,
+            "OTEL_TRACES_SAMPLER": "always_on",
+        }
+    if mode in ("on", "logs"):
+        env |= {
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
+            "LOG_FILE": str(workdir / "logs" / "app.log"),
+        }
+    return env
 
 
 def report_server_errors(mode: str, output: Path) -> None:
@@ -458,7 +470,7 @@ def start_target(
         "TRUSTED_HOSTS": LOOPBACK,
         "JWT_SECRET": secrets.token_hex(32),
         "DATABASE_URL": pg.dsn(database=name),
-        "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{1 if mode == 'off' else 2}",
+        "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{MODES.index(mode) + 1}",
         "RATE_LIMIT_LOGIN": "1000000/minute",
         "RATE_LIMIT_API": "1000000/minute",
     }
@@ -588,7 +600,7 @@ def table(runs: dict[str, list[Result]]) -> str:
     keys = {k for r in runs["on"] for k in r.extra}
     extra = {k: sum(r.extra.get(k, 0) for r in runs["on"]) for k in keys}
     seconds = sum(r.duration for r in runs["on"])
-    order = sorted((*runs["off"], *runs["on"]), key=lambda r: r.started)
+    order = sorted((r for rs in runs.values() for r in rs), key=lambda r: r.started)
     errors: dict[str, int] = defaultdict(int)
     for r in order:
         for kind, count in r.error_kinds.items():
@@ -620,7 +632,26 @@ def table(runs: dict[str, list[Result]]) -> str:
         "errors: "
         + (", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) if errors else "none"),
     ]
-    return "\n".join(out) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+    text = "\n".join(out) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+    if len(runs) > 2:
+        text += "\n" + parts_table(runs, cpu)
+    return text
+
+
+def parts_table(runs: dict[str, list[Result]], cpu: dict[str, float]) -> str:
+    """One row per mode: what each part of ``on`` costs alone."""
+    off = summary(pooled(runs["off"]), ALL)
+    out = [
+        "| observability | API req/s | / off | p50 ms | p99 ms | server CPU ms/request | / off |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for mode, results in runs.items():
+        s = summary(pooled(results), ALL)
+        out.append(
+            f"| {mode} | {s['rps']:.1f} | {ratio(s['rps'], off['rps'])} | {ms(s['p50'])} | "
+            f"{ms(s['p99'])} | {cpu[mode]:.2f} | {ratio(cpu[mode], cpu['off'])} |"
+        )
+    return "\n".join(out) + "\n"
 
 
 # ----------------------------------------------------------------------------- main
@@ -634,6 +665,16 @@ def parse_mix(text: str) -> dict[str, float]:
             raise argparse.ArgumentTypeError(f"mix: unknown kind {key!r} (read, write, signin)")
         mix[key.strip()] = float(value)
     return mix
+
+
+def parse_modes(text: str) -> list[str]:
+    modes = ["off", "on"]
+    for mode in (m.strip() for m in text.split(",") if m.strip()):
+        if mode not in MODES:
+            raise argparse.ArgumentTypeError(f"modes: unknown {mode!r} ({', '.join(MODES)})")
+        if mode not in modes:
+            modes.append(mode)
+    return modes
 
 
 def env_default(name: str, default: str) -> str:
@@ -666,10 +707,14 @@ def main() -> None:
         "--mix", type=parse_mix, default=env_default("BENCH_LOAD_MIX", DEFAULT_MIX),
         help="weights per iteration (BENCH_LOAD_MIX)",
     )  # fmt: skip
+    parser.add_argument(
+        "--modes", type=parse_modes, default=env_default("BENCH_LOAD_MODES", "off,on"),
+        help="also: metrics, tracing, logs: one part on at a time (BENCH_LOAD_MODES)",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep serve.out and logs")
     args = parser.parse_args()
     password = secrets.token_urlsafe(24)
-    runs: dict[str, list[Result]] = {"off": [], "on": []}
+    runs: dict[str, list[Result]] = {mode: [] for mode in args.modes}
     started = time.perf_counter()
     root = tempfile.mkdtemp(prefix="bench-load-")
     with (
@@ -687,13 +732,13 @@ def main() -> None:
         (Path(root) / "seed").mkdir()
         prepare_template(pg.dsn(), Path(root) / "seed", password)
         targets = {}
-        for mode in ("off", "on"):
+        for mode in args.modes:
             workdir = Path(root) / mode
             workdir.mkdir()
             running = start_target(mode, pg, redis.url, sink[0], args, password, workdir)
             targets[mode] = services.enter_context(running)
-        for number in range(args.rounds):  # off on, on off, off on...: drift hits both alike
-            for mode in ("off", "on") if number % 2 == 0 else ("on", "off"):
+        for number in range(args.rounds):  # off on, on off, off on...: drift hits all alike
+            for mode in args.modes if number % 2 == 0 else args.modes[::-1]:
                 log(f"round {number + 1}: {mode}, {args.warmup:g} + {args.duration:g} s")
                 runs[mode].append(one_slice(targets[mode], sink, args, pg._postmaster_pid()))
         log_file = targets["on"].server.log_file
@@ -703,7 +748,8 @@ def main() -> None:
     mix = ", ".join(f"{k} {v:g}" for k, v in args.mix.items())
     sys.stdout.write(
         f"Mixed load, {args.users} virtual users (closed loop), {args.duration:g} s measured after "
-        f"{args.warmup:g} s warm-up per slice, {args.rounds} slices per mode (off on, on off...), "
+        f"{args.warmup:g} s warm-up per slice, {args.rounds} slices per mode "
+        f"({' '.join(args.modes)}, then backwards...), "
         f"`serve --workers {args.workers}` on PostgreSQL 15 + Redis, weights {mix}; "
         f"{time.perf_counter() - started:.0f} s in all\n\n"
     )

@@ -56,7 +56,7 @@ SPECIAL = ("weekend", "holiday")  # calls shared on their own, besides the call 
 def special_days(year: ProgramYear, kind: str, block: int) -> list[int]:
     """Days of ``block`` (as days of the block) whose calls count as weekend/holiday calls."""
     first = block * BLOCK_DAYS
-    days = range(first, first + BLOCK_DAYS)
+    days = range(first, first + year.block_length(block))
     if kind == "weekend":
         return [d - first for d in days if year.is_weekend(d)]
     return [d - first for d in days if d in year.holidays]
@@ -183,7 +183,7 @@ def _team_special(
             if (r, b) not in calls:
                 continue
             avoided = year.avoided_days[r]
-            most, last = 0, -BLOCK_DAYS  # spaced calls: greedy is the most such days can hold
+            most, last = 0, -gap  # spaced calls: greedy is the most such days can hold
             for d in days:
                 if d - last >= gap and b * BLOCK_DAYS + d not in avoided:
                     most, last = most + 1, d
@@ -258,11 +258,12 @@ def _team_calls(
     if shift is None:
         return
     b = team.block
+    length = year.block_length(b)
     share: dict[str, float] = {}
     for demand in (d for d in team.demands if d.shift == shift):
         available = sum(year.working_days(r, b) for r in demand.members)
         for r in demand.members:
-            share[r] = demand.count * BLOCK_DAYS * year.working_days(r, b) / max(available, 1)
+            share[r] = demand.count * length * year.working_days(r, b) / max(available, 1)
     for r in team.members:
         top = max_calls(year, r, b, shift)
         target = min(round(share.get(r, 0.0)), top)
@@ -285,7 +286,7 @@ def _team_calls(
             )
     for demand in (d for d in team.demands if d.shift == shift):
         total = sum(calls[r, b] for r in demand.members)
-        need = demand.count * BLOCK_DAYS
+        need = demand.count * length
         model.add(total == need) if demand.exact else model.add(total >= need)
 
 
@@ -300,7 +301,7 @@ def _fairness(
     A free integer level with linear bounds keeps the LP relaxation close to a flow; a
     max - min formulation made the optimality proof take tens of seconds.
     """
-    most = BLOCK_DAYS * year.blocks
+    most = year.program.days
     for c in year.program.classes:
         members = year.of_class(c.pgy)
         if len(members) < 2:
@@ -321,7 +322,7 @@ def _edge_out(
 ) -> None:
     """Who works each edge shift on the team's last day."""
     b = team.block
-    last = (b + 1) * BLOCK_DAYS - 1
+    last = b * BLOCK_DAYS + year.block_length(b) - 1
     shifts = [s for s in year.program.rotation(team.rotation).shifts if s in year.edge_shifts]
     for r in team.members:
         own = []

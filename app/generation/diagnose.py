@@ -60,7 +60,7 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
     where = f"{team.label} in {year.block_label(team.block)}"
     first = team.block * BLOCK_DAYS
     for demand in team.demands:
-        for d in range(BLOCK_DAYS):
+        for d in range(year.block_length(team.block)):
             present = [r for r in demand.members if not year.on_leave(r, first + d)]
             if len(present) < demand.count:
                 when = year.day_date(first + d).isoformat()
@@ -75,7 +75,7 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
         if all(conflicts(year.timings[d.shift], year.timings[n], 1) for n in names)
     ]
     need = sum(d.count for d in team.demands) + sum(d.count for d in resting)
-    for d in range(1, BLOCK_DAYS):
+    for d in range(1, year.block_length(team.block)):
         present = [r for r in team.members if not year.on_leave(r, first + d)]
         if len(present) < need:
             when = year.day_date(first + d).isoformat()

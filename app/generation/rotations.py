@@ -217,12 +217,12 @@ def _leave_capacity(g: GroupModel) -> None:
                 (year.working_days(r, b) - year.working_days(r, b) // 7) * g.x[r, b, rotation.name]
                 for r in g.members
             ]
-            g.model.add(sum(usable) >= BLOCK_DAYS * need)
+            g.model.add(sum(usable) >= year.block_length(b) * need)
 
 
 def _present_every_day(g: GroupModel, rotation: str, b: int, spare: int) -> None:
     """On no day of block ``b`` may more than ``spare`` of the rotation's residents be on leave."""
-    for d in range(b * BLOCK_DAYS, (b + 1) * BLOCK_DAYS):
+    for d in range(b * BLOCK_DAYS, b * BLOCK_DAYS + g.year.block_length(b)):
         away = [g.x[r, b, rotation] for r in g.members if g.year.on_leave(r, d)]
         if len(away) > spare:  # else it could never bind: leave it out of the model
             g.model.add(sum(away) <= spare)

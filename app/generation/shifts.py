@@ -74,6 +74,11 @@ class TeamModel:
     names: list[str]  # the shifts the residents may work
     x: dict[str, Shifts] = field(default_factory=dict)  # resident -> their shift variables
 
+    @property
+    def days(self) -> int:
+        """Days of the team's block (the last block may take the year's extra day)."""
+        return self.year.block_length(self.team.block)
+
 
 def solve_team(
     year: ProgramYear,
@@ -130,7 +135,7 @@ def _shift_vars(tm: TeamModel, r: str, came: str | None) -> Shifts:
     day 0 too soon after ``came`` (the edge shift worked on the previous block's last day)."""
     first, timing = tm.team.block * BLOCK_DAYS, tm.year.timings
     own: Shifts = {}
-    for d in range(BLOCK_DAYS):
+    for d in range(tm.days):
         if tm.year.on_leave(r, first + d):
             continue
         for s in tm.names:
@@ -143,7 +148,7 @@ def _shift_vars(tm: TeamModel, r: str, came: str | None) -> Shifts:
 
 def _one_shift_a_day(tm: TeamModel, own: Shifts) -> None:
     """Two shifts on one day would merge into one over-long duty period."""
-    for d in range(BLOCK_DAYS):
+    for d in range(tm.days):
         today = [v for s in tm.names if (v := own.get((d, s))) is not None]
         if len(today) > 1:
             tm.model.add_at_most_one(today)
@@ -154,7 +159,7 @@ def _rest_between_days(tm: TeamModel, own: Shifts) -> None:
     timing = tm.year.timings
     pairs = [(s, t) for s in tm.names for t in tm.names if conflicts(timing[s], timing[t], 1)]
     for s, t in pairs:
-        for d in range(BLOCK_DAYS - 1):
+        for d in range(tm.days - 1):
             if (d, s) in own and (d + 1, t) in own:
                 tm.model.add_bool_or([own[d, s].Not(), own[d + 1, t].Not()])
 
@@ -162,8 +167,8 @@ def _rest_between_days(tm: TeamModel, own: Shifts) -> None:
 def _edge_shifts(tm: TeamModel, own: Shifts, out: str | None) -> None:
     """On the last day, exactly the planned edge shift: the next block's plan counts on it."""
     for s in tm.names:
-        if s in tm.year.edge_shifts and (BLOCK_DAYS - 1, s) in own:
-            tm.model.add(own[BLOCK_DAYS - 1, s] == int(s == out))
+        if s in tm.year.edge_shifts and (tm.days - 1, s) in own:
+            tm.model.add(own[tm.days - 1, s] == int(s == out))
 
 
 def min_call_gap(year: ProgramYear) -> int:
@@ -178,8 +183,8 @@ def _call_spacing(tm: TeamModel, r: str, own: Shifts, inputs: TeamInputs) -> Non
     gap = min_call_gap(tm.year)
     if call is None or gap < 2:
         return
-    days = [own.get((d, call)) for d in range(BLOCK_DAYS)]
-    for d in range(BLOCK_DAYS - 1):
+    days = [own.get((d, call)) for d in range(tm.days)]
+    for d in range(tm.days - 1):
         window = [v for v in days[d : d + gap] if v is not None]
         if len(window) > 1:
             tm.model.add_at_most_one(window)
@@ -190,7 +195,7 @@ def _call_spacing(tm: TeamModel, r: str, own: Shifts, inputs: TeamInputs) -> Non
     if r in inputs.no_early_call:
         barred += range(gap - 2)
     if r in inputs.no_late_call:
-        barred += range(BLOCK_DAYS - gap + 1, BLOCK_DAYS - 1)
+        barred += range(tm.days - gap + 1, tm.days - 1)
     for d in barred:
         if (v := days[d]) is not None:
             tm.model.add(v == 0)
@@ -213,7 +218,7 @@ def _no_q3_chain_across_edges(
         if before:
             chains.append([start + Q3_GAP * i for i in range(CHAIN + 1)])
         if after:
-            chains.append([BLOCK_DAYS - 1 - start - Q3_GAP * i for i in range(CHAIN + 1)])
+            chains.append([tm.days - 1 - start - Q3_GAP * i for i in range(CHAIN + 1)])
         for chain in chains:
             calls = [v for d in chain if (v := days[d]) is not None]
             if len(calls) > CHAIN:
@@ -228,7 +233,7 @@ def _runs(tm: TeamModel, own: Shifts, came: str | None, *, edges: bool) -> None:
     call = call_shift(year, tm.team.rotation)
     post_in = came is not None and year.timings[came].is_in_house_call
     working: list[cp_model.LinearExprT] = []
-    for d in range(BLOCK_DAYS):
+    for d in range(tm.days):
         starts = [v for s in tm.names if (v := own.get((d, s))) is not None]
         post = own.get((d - 1, call)) if call is not None and d > 0 else None
         if d == 0 and post_in:
@@ -241,12 +246,12 @@ def _runs(tm: TeamModel, own: Shifts, came: str | None, *, edges: bool) -> None:
             working.append(sum(starts))
     head, tail = run_split(year, rules.max_consecutive_working_days)
     if not edges:  # a repair's last resort: runs across the block edges are checked afterwards
-        head = tail = BLOCK_DAYS
+        head = tail = tm.days
     _bounded_runs(tm, working, rules.max_consecutive_working_days, head, tail)
     nightly = [s for s in tm.names if year.timings[s].kind is ShiftKind.NIGHT]
     if nightly:
         nights = [
-            sum(v for s in nightly if (v := own.get((d, s))) is not None) for d in range(BLOCK_DAYS)
+            sum(v for s in nightly if (v := own.get((d, s))) is not None) for d in range(tm.days)
         ]
         limit = rules.max_consecutive_nights
         _bounded_runs(tm, nights, limit, limit - limit // 2, limit // 2)
@@ -255,12 +260,12 @@ def _runs(tm: TeamModel, own: Shifts, came: str | None, *, edges: bool) -> None:
 def _bounded_runs(
     tm: TeamModel, days: Sequence[cp_model.LinearExprT], limit: int, head: int, tail: int
 ) -> None:
-    for d in range(BLOCK_DAYS - limit):
+    for d in range(tm.days - limit):
         tm.model.add(sum(days[d : d + limit + 1]) <= limit)
-    if head < BLOCK_DAYS:
+    if head < tm.days:
         tm.model.add(sum(days[: head + 1]) <= head)
-    if tm.year.blocks - 1 != tm.team.block and tail < BLOCK_DAYS:
-        tm.model.add(sum(days[BLOCK_DAYS - tail - 1 :]) <= tail)
+    if tm.year.blocks - 1 != tm.team.block and tail < tm.days:
+        tm.model.add(sum(days[tm.days - tail - 1 :]) <= tail)
 
 
 def run_split(year: ProgramYear, limit: int) -> tuple[int, int]:
@@ -294,7 +299,7 @@ def run_split(year: ProgramYear, limit: int) -> tuple[int, int]:
 def _coverage(tm: TeamModel) -> None:
     """Every day each demand gets its count of residents on its shift (exactly or at least)."""
     for demand in tm.team.demands:
-        for d in range(BLOCK_DAYS):
+        for d in range(tm.days):
             on = [v for r in demand.members if (v := tm.x[r].get((d, demand.shift))) is not None]
             tm.model.add(sum(on) == demand.count if demand.exact else sum(on) >= demand.count)
 
@@ -328,7 +333,7 @@ def _calls(
     if not repair:
         tm.model.add(calls == planned)
     else:
-        off = tm.model.new_int_var(0, BLOCK_DAYS, "")
+        off = tm.model.new_int_var(0, tm.days, "")
         tm.model.add_abs_equality(off, calls - planned)
         cost.append(REPAIR_WEIGHT * off)
     tm.model.add(calls <= top)
@@ -352,7 +357,7 @@ def _special_calls(
 
 def _weekly_hours(tm: TeamModel, own: Shifts, spill_in: int, working: int) -> None:
     """80 h a week averaged over the working days, the previous block's spill included."""
-    minutes = [tm.year.timings[s].minutes_within(BLOCK_DAYS - d) * v for (d, s), v in own.items()]
+    minutes = [tm.year.timings[s].minutes_within(tm.days - d) * v for (d, s), v in own.items()]
     tm.model.add(7 * (sum(minutes) + spill_in) <= WEEK_MINUTES * working)
 
 
@@ -375,7 +380,7 @@ def _days_off(tm: TeamModel, r: str, own: Shifts, spill_in: bool) -> None:
     first = tm.team.block * BLOCK_DAYS
     spilling = [s for s in tm.names if tm.year.timings[s].spill]
     free: list[cp_model.LinearExprT] = []
-    for d in range(BLOCK_DAYS):
+    for d in range(tm.days):
         if tm.year.on_leave(r, first + d) or (d == 0 and spill_in):
             continue
         if not (busy := _busy(own, tm.names, spilling, d)):
@@ -402,7 +407,7 @@ def _balance(tm: TeamModel, call: str | None) -> Cost:
             continue
         available = sum(year.working_days(r, b) for r in demand.members)
         for r in demand.members:
-            share = demand.count * BLOCK_DAYS * year.working_days(r, b) / max(available, 1)
+            share = demand.count * tm.days * year.working_days(r, b) / max(available, 1)
             lo, hi = math.floor(share), math.ceil(share)
             count = sum(v for (_, s), v in tm.x[r].items() if s == demand.shift)
             over = model.new_int_var(0, BALANCE_SLACK, f"over[{r},{demand.shift}]")
@@ -431,7 +436,7 @@ def _pattern_days(year: ProgramYear, team: Team, r: str, came: str | None) -> li
     rotation = year.program.rotation(team.rotation)
     assert rotation.weekly_pattern is not None
     weekdays = {WEEKDAYS.index(w) for w in rotation.weekly_pattern}
-    block = range(team.block * BLOCK_DAYS, (team.block + 1) * BLOCK_DAYS)
+    block = range(team.block * BLOCK_DAYS, team.block * BLOCK_DAYS + year.block_length(team.block))
     rests = came is not None and conflicts(year.timings[came], year.timings[rotation.shifts[0]], 1)
     off = year.leave[r] | year.avoided_days[r].keys() | year.holidays
     off |= {block.start} if rests else set()
@@ -443,7 +448,7 @@ def _pattern_fits(year: ProgramYear, team: Team, r: str, mine: list[int], came: 
     shift = year.timings[year.program.rotation(team.rotation).shifts[0]]
     spill_in = year.timings[came].spill if came is not None else 0
     working = year.working_days(r, team.block)
-    block = range(team.block * BLOCK_DAYS, (team.block + 1) * BLOCK_DAYS)
+    block = range(team.block * BLOCK_DAYS, team.block * BLOCK_DAYS + year.block_length(team.block))
     minutes = spill_in + sum(shift.minutes_within(block.stop - day) for day in mine)
     calls = len(mine) if shift.is_in_house_call else 0
     hours_ok = working < 7 or 7 * minutes <= WEEK_MINUTES * working

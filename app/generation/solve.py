@@ -29,6 +29,7 @@ class SolveLimits:
     deterministic_time: float = 60.0  # per model, in CP-SAT work units (~seconds)
     quick_first: bool = False  # easy models: try without presolve/LP first (see ``solve``)
     lean: bool = False  # skip symmetry detection and probing (they rarely pay off here)
+    gap: float = 0.0  # relative optimality gap accepted as "optimal" (0: proven optimum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ def _solve(
     params.cp_model_probing_level = 0 if lean else 2
     params.cp_model_presolve = not fast
     params.linearization_level = 0 if fast else 1
+    params.relative_gap_limit = limits.gap
     params.max_time_in_seconds = (
         math.inf if limits.deadline is None else max(0.0, limits.deadline - time.monotonic())
     )

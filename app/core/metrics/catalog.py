@@ -218,8 +218,9 @@ HTTP_REQUESTS = MetricSpec(
     "HTTP requests answered, by method, route template and status code (GET /metrics is not "
     "counted).",
     "application", ("Request rate", "Error rate"), labels=(METHOD, ROUTE, STATUS),
-    notes="Every (method, route template) the app serves is exported with `status=\"500\"` at 0 "
-    "from the start, so a route's first server error is an increase rate() sees.",
+    notes="Every (method, route template) the app serves is exported at 0 from the start with "
+    "`status=\"500\"` and with the route's success status (200, 201, 202 or 204), so a "
+    "route's first server error, and its first success, are increases rate() sees.",
 )  # fmt: skip
 HTTP_REQUEST_DURATION = MetricSpec(
     "http_request_duration_seconds", "histogram",

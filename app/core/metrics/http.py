@@ -13,8 +13,9 @@ two stores chosen by :func:`http_metrics`:
 
 Both expose the same catalog series: the request counter, the latency histogram (with the trace
 id as exemplar) and the in-progress gauge. Built once the app's routes are known, both export
-every (method, route template) the app serves with status ``500`` at zero from the start
-(:func:`served_routes`), so the first server error of a route is visible to ``rate()``.
+every (method, route template) the app serves with status ``500`` and with the route's own
+success status (200, 201, 202 or 204) at zero from the start (:func:`served_routes`), so a
+route's first server error, and its first success, are increases ``rate()`` can see.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ METHODS = catalog.METHOD.values or (OTHER_METHOD,)
 BOUNDS = (*catalog.HTTP_REQUEST_DURATION.buckets, math.inf)
 LE = tuple(floatToGoString(bound) for bound in BOUNDS)  # type: ignore[no-untyped-call]
 SERVER_ERROR = 500
-"""The status every served route's request counter is exported with from the start."""
+"""Exported at zero from the start for every served route, beside the route's success status."""
+OK = 200
 
 
 def http_metrics(
@@ -58,7 +60,7 @@ def http_metrics(
 ) -> LocalHttpMetrics | SharedHttpMetrics:
     """The HTTP metrics for ``metrics``: local numbers in one process, prometheus_client
     objects (in the shared files) with several workers; ``routes`` (the app's) get their
-    request counter series with status 500 at zero."""
+    request counter series with status 500 and their success status at zero."""
     store: LocalHttpMetrics | SharedHttpMetrics
     if metrics.multiprocess_dir is not None:
         store = SharedHttpMetrics(metrics)
@@ -71,22 +73,25 @@ def http_metrics(
 
 def served_routes(
     routes: Sequence[BaseRoute | RouteContext], untracked: Iterable[str] = (METRICS_PATH,)
-) -> list[tuple[str, str]]:
-    """Every (method, route template) of ``routes``, including those of included routers, as
-    the request layer labels them: the template of the route Starlette matches, the method
-    allow-listed. ``/metrics`` is left out (never counted), and so is the HEAD that Starlette
-    adds to every GET route; mounts and websockets have no methods and no template."""
+) -> list[tuple[str, str, int]]:
+    """Every (method, route template, success status) of ``routes``, including those of
+    included routers, as the request layer labels them: the template of the route Starlette
+    matches, the method allow-listed, the status the route answers when it succeeds (FastAPI's
+    ``status_code``, else 200). ``/metrics`` is left out (never counted), and so is the HEAD
+    that Starlette adds to every GET route; mounts and websockets have no methods and no
+    template."""
     skip = set(untracked)
-    found: dict[tuple[str, str], None] = {}
+    found: dict[tuple[str, str, int], None] = {}
     for context in iter_route_contexts(routes):
         route = context.original_route  # the object the request layer finds in scope["route"]
         path, methods = getattr(route, "path", None), getattr(route, "methods", None)
         if not isinstance(path, str) or not methods or path in skip:
             continue
+        success = getattr(route, "status_code", None) or OK
         for method in sorted(methods):
             if method == "HEAD" and "GET" in methods:
                 continue
-            found[(method if method in ALLOWED_METHODS else OTHER_METHOD, path)] = None
+            found[(method if method in ALLOWED_METHODS else OTHER_METHOD, path, success)] = None
     return list(found)
 
 
@@ -113,10 +118,12 @@ class LocalHttpMetrics:
         self._series: dict[tuple[str, str, int], _Series] = {}
         self._in_progress = dict.fromkeys(METHODS, 0)
 
-    def expect(self, routes: Iterable[tuple[str, str]]) -> None:
-        """Export (method, route, 500) at zero (no latency series until a request)."""
-        for method, route in routes:
-            self._series.setdefault((method, route, SERVER_ERROR), _Series())
+    def expect(self, routes: Iterable[tuple[str, str, int]]) -> None:
+        """Export (method, route, 500) and (method, route, success) at zero (no latency
+        series until a request)."""
+        for method, route, success in routes:
+            for status in (success, SERVER_ERROR):
+                self._series.setdefault((method, route, status), _Series())
 
     def begin(self, method: str) -> None:
         self._in_progress[method] += 1
@@ -196,10 +203,12 @@ class SharedHttpMetrics:
         self._in_progress: dict[str, Gauge] = {m: gauge.labels(m) for m in METHODS}
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
-    def expect(self, routes: Iterable[tuple[str, str]]) -> None:
-        """Export (method, route, 500) at zero (no latency series until a request)."""
-        for method, route in routes:
-            self._requests.labels(method, route, str(SERVER_ERROR))
+    def expect(self, routes: Iterable[tuple[str, str, int]]) -> None:
+        """Export (method, route, 500) and (method, route, success) at zero (no latency
+        series until a request)."""
+        for method, route, success in routes:
+            for status in (success, SERVER_ERROR):
+                self._requests.labels(method, route, str(status))
 
     def begin(self, method: str) -> None:
         self._in_progress[method].inc()

@@ -101,7 +101,7 @@ def test_local_and_shared_stores_expose_the_same_series() -> None:
     local, shared = http_metrics(local_metrics), SharedHttpMetrics(shared_metrics)
     assert isinstance(local, LocalHttpMetrics)
     for http in (local, shared):
-        http.expect([("GET", "/a/{id}"), ("POST", "/b"), ("DELETE", "/never")])
+        http.expect([("GET", "/a/{id}", 200), ("POST", "/b", 201), ("DELETE", "/never", 204)])
     requests = [
         RequestInfo("GET", "/a/{id}", 200, 0.005, "r" * 8),  # exactly on a bound: le="0.005"
         RequestInfo("GET", "/a/{id}", 200, 0.0051, "r" * 8),
@@ -161,12 +161,15 @@ async def test_exemplar_from_end_with_a_trace_id(tmp_path: Path) -> None:
 
 
 async def test_every_served_route_has_its_500_series_before_any_request(tmp_path: Path) -> None:
-    """So the first server error of a route is an increase rate() can see, not a new series."""
+    """So the first server error (and the first success) of a route is an increase rate() can
+    see, not a new series."""
     app = await build_app(tmp_path)
-    expected = served_routes(app.routes)
-    assert ("GET", "/health") in expected
-    assert ("POST", f"{API}/swaps/{{swap_id}}/approve") in expected  # in an included router
-    assert ("DELETE", f"{API}/people/{{person_id}}") in expected
+    triples = served_routes(app.routes)
+    expected = [(method, route) for method, route, _ in triples]
+    assert ("GET", "/health", 200) in triples
+    assert ("POST", f"{API}/swaps/{{swap_id}}/approve", 200) in triples  # an included router
+    assert ("DELETE", f"{API}/people/{{person_id}}", 204) in triples
+    assert ("POST", f"{API}/schedule/generate", 202) in triples
     assert all(route != METRICS_PATH for _, route in expected)
     assert all(method != "HEAD" for method, _ in expected)  # Starlette's implicit HEAD of GET
     requests = catalog.HTTP_REQUESTS.name
@@ -175,8 +178,9 @@ async def test_every_served_route_has_its_500_series_before_any_request(tmp_path
         await client.get("/health")
         await client.get(f"{API}/people/1")
         served = await scrape(client)
-    for method, route in expected:
+    for method, route, success in triples:
         assert value(fresh, requests, method=method, route=route, status="500") == 0, route
+        assert value(fresh, requests, method=method, route=route, status=str(success)) == 0
     assert {labels["route"] for labels in http_labels(fresh)} == {r for _, r in expected}
     assert total(fresh, requests) == 0
     assert not any(name.startswith(catalog.HTTP_REQUEST_DURATION.name) for name, _ in fresh)
@@ -203,6 +207,6 @@ def test_served_routes_fold_methods_and_skip_what_is_never_counted() -> None:
     @app.websocket("/ws")
     async def socket() -> None: ...
 
-    routes = [pair for pair in served_routes(app.routes) if pair[1] in ("/odd", "/ping", "/ws")]
+    routes = [r[:2] for r in served_routes(app.routes) if r[1] in ("/odd", "/ping", "/ws")]
     assert routes == [("OTHER", "/odd"), ("GET", "/odd"), ("HEAD", "/ping")]
-    assert all(route != METRICS_PATH for _, route in served_routes(app.routes))
+    assert all(route != METRICS_PATH for _, route, _ in served_routes(app.routes))
