@@ -48,8 +48,9 @@ answers it. The end-to-end tests run each one against a real Prometheus scraping
 steady traffic and on a service that has seen only a few sign-ins, reads, writes and
 validations: every query returns data. On such a quiet service a ratio with nothing to divide is
 `NaN` (the cache hit rate before any lookup, the generation p95 before any run, the compliance
-score before the first whole validation), and a route's requests count in `rate()` from its
-second request with a given status. Add your job selector, e.g. `{job="residency-scheduler"}`,
+score before the first whole validation). Each route's success and 500 series exist at zero
+from the start, so its first request counts in `rate()`; a status first seen later (a 404, a
+422) counts from its second occurrence. Add your job selector, e.g. `{job="residency-scheduler"}`,
 where other jobs share names such as `process_*`.
 """
 
