@@ -48,7 +48,7 @@ def coverage_gaps(program: Program, result: GenerationResult) -> int:
     gaps = 0
     for day in range(program.days):
         for req in program.coverage:
-            on = {r for r, rots in result.assignment.items() if rots[day // 28] == req.rotation}
+            on = {r for r, rots in result.assignment.items() if rots[min(day // 28, program.blocks - 1)] == req.rotation}
             for scope in [None] if req.scope == "combined" else program.groups:
                 members = {r for r in on if scope is None or group[r] == scope}
                 n = len(members & worked.get((day, _KIND[req.shift]), set()))

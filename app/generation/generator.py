@@ -196,12 +196,17 @@ def _plan_and_place(
     solved: dict[_Key, TeamShifts] = {}  # a team whose inputs did not change is not redone
     started = time.perf_counter()
     plan_wall = 0.0
+    first_failed: tuple[Team, TeamInputs] | None = None
     for repairs in range(MAX_REPAIRS + 1):
         plan = plan_calls(year, assignment, call_limits, hook=run.hook("calls"), pins=pins)
         plan_wall += plan.outcome.wall
         if plan.outcome.status == "timeout":
             return run.fail("timeout", _ran_out(deadline, "planning in-house calls"))
         if plan.outcome.status == "infeasible":
+            if first_failed is not None:  # the repairs, not the program's call rules, failed
+                team, inputs = first_failed
+                why = explain_team(year, team, inputs, _diagnosis(team_limits))
+                return run.fail("infeasible", f"{why} (re-sharing its calls broke call fairness)")
             why = explain_calls(year, assignment, _diagnosis(call_limits))
             return run.fail("infeasible", why)
         jobs = [
@@ -230,6 +235,8 @@ def _plan_and_place(
                 f"the time limit ran out while placing the shifts of {label}, before a "
                 "complete schedule was found; allow more time",
             )
+        if first_failed is None:
+            first_failed = failed[0]
         for team, inputs in failed:
             repaired = _repair(year, team, inputs, team_limits, pins, plan.late_free)
             if repaired is None:

@@ -142,10 +142,12 @@ class Program(_Strict):
         blocks: 364 of 365 days), the rest joins the last block (spec: ``period.block_start``)."""
         base = self.blocks * BLOCK_DAYS
         start = self.academic_year_start
-        try:
+        if start.year >= date.max.year:
+            return base
+        if (start.month, start.day) == (2, 29):
+            anniversary = date(start.year + 1, 3, 1)
+        else:
             anniversary = start.replace(year=start.year + 1)
-        except ValueError:  # 29 February
-            anniversary = start.replace(year=start.year + 1, month=3, day=1)
         full = (anniversary - start).days
         return full if 0 <= full - base < MIN_BLOCK_DAYS else base
 

@@ -311,7 +311,7 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
     if (call := call_shift(tm.year, tm.team.rotation)) is not None:
         top = max_calls(tm.year, r, tm.team.block, call)
         planned = inputs.calls.get(r, 0)
-        cost += _calls(tm, own, call, planned, working, top, repair="calls" in relax)
+        cost += _calls(tm, own, call, planned, working, repair="calls" in relax, top=top)
         for kind, who, planned in inputs.special:
             if who == r and "no_special" not in relax:
                 cost += _special_calls(tm, own, call, kind, planned, hard="special" not in relax)
@@ -325,7 +325,13 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
 
 
 def _calls(
-    tm: TeamModel, own: Shifts, call: str, planned: int, working: int, top: int, repair: bool
+    tm: TeamModel,
+    own: Shifts,
+    call: str,
+    planned: int,
+    working: int,
+    repair: bool,
+    top: int | None = None,
 ) -> Cost:
     """The planned number of calls (repairing: as near as the block allows, at a cost), and q3."""
     calls = sum(v for (_, s), v in own.items() if s == call)
@@ -336,7 +342,7 @@ def _calls(
         off = tm.model.new_int_var(0, tm.days, "")
         tm.model.add_abs_equality(off, calls - planned)
         cost.append(REPAIR_WEIGHT * off)
-    tm.model.add(calls <= top)
+    tm.model.add(calls <= (working // 3 if top is None else top))
     return cost
 
 

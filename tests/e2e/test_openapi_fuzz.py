@@ -7,8 +7,9 @@ of its own (a blocking portal), and schemathesis only generates the requests and
 answers, so a run needs no server and no network.
 
 Settings for the run, not exclusions: rate limits are raised far above what the run sends (a
-429 would hide what lies behind it), and so are the lockout thresholds. Before each operation
-the signed-in users get back their role and active flag (an admin may fuzz them away).
+429 would hide what lies behind it), and so are the lockout thresholds; generation jobs are
+queued for an external worker (the API is fuzzed, not the solver). Before each operation the
+signed-in user gets back its role and active flag (an admin may fuzz them away).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def fuzz_settings(database_url: str) -> Settings:
         rate_limit_login="1000000/minute",
         lockout_threshold=100,
         lockout_account_threshold=10_000,
+        generation_worker="external",  # jobs are queued, not solved here: minutes of CPU
     )
 
 

@@ -27,7 +27,7 @@ def test_demo_sizes_match_the_benchmark_program(
     program = demo_program(size)  # type: ignore[arg-type]
     assert [c.residents for c in program.classes] == [per_class] * 3
     assert len(program.roster()) == 3 * per_class
-    assert program.blocks == 13 and program.days == 364
+    assert program.blocks == 13 and program.days == 365  # 13 blocks, the last one 29 days
     assert str(program.academic_year_start) == "2026-07-01"
     assert program.staffing["WARDS"] == {"interns": 4 * k, "seniors": 4 * k}
     assert program.staffing["ICU"] == {"interns": icu, "seniors": icu}

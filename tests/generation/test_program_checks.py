@@ -170,7 +170,7 @@ CASES: list[tuple[Mutation, Section, str]] = [
             leave=[{"resident": "pgy1-01", "start": "2027-06-05", "end": "2027-07-02"}]
         ),
         _requests,
-        "leave[0]: outside the academic year 2026-07-01 to 2027-06-29",
+        "leave[0]: outside the academic year 2026-07-01 to 2027-06-30",
     ),
     (
         lambda d: d.update(preferences=[{"resident": "nobody"}]),

@@ -1,0 +1,142 @@
+"""Years a coordinator would publish (DESIGN principle 10): spaced calls, bounded runs of work,
+holidays, the whole academic year, fair weekends; checked from the schedule file itself."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from app.compliance import validate_schedule
+from app.generation import GenerationResult, Program, generate_schedule, parse_program
+from app.generation.quality import is_in_house_call, longest_run, working_days, year_quality
+from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind
+
+
+def _variant(program: Program, **changes: Any) -> Program:
+    data = program.model_dump(mode="json")
+    data.update(changes)
+    return parse_program(data)
+
+
+def _own(schedule: ScheduleFile) -> dict[str, list[ShiftEntry]]:
+    own: dict[str, list[ShiftEntry]] = defaultdict(list)
+    for shift in schedule.shifts:
+        own[shift.resident].append(shift)
+    return own
+
+
+def _runs_ok(schedule: ScheduleFile, most_days: int, most_nights: int) -> None:
+    for resident, shifts in _own(schedule).items():
+        worked = {d for d in working_days(shifts) if d <= schedule.period.end}
+        assert longest_run(worked) <= most_days, resident
+        nights = [s.start.date() for s in shifts if s.kind is ShiftKind.NIGHT]
+        assert longest_run(nights) <= most_nights, resident
+
+
+def test_no_two_calls_of_a_resident_less_than_72_hours_apart(
+    small_result: GenerationResult,
+) -> None:
+    """Two free nights between in-house calls: start to start at least 72 h (never q2)."""
+    assert small_result.schedule is not None
+    for resident, shifts in _own(small_result.schedule).items():
+        starts = sorted(s.start for s in shifts if is_in_house_call(s))
+        assert starts, resident
+        for a, b in zip(starts, starts[1:], strict=False):
+            assert b - a >= timedelta(hours=72), (resident, a, b)
+
+
+def test_runs_of_working_days_and_nights_stay_within_the_rules(
+    small_program: Program, small_result: GenerationResult
+) -> None:
+    assert small_result.schedule is not None
+    rules = small_program.rules
+    assert rules.max_consecutive_working_days == 6 and rules.max_consecutive_nights == 6
+    _runs_ok(small_result.schedule, 6, 6)
+
+
+def test_demo_year_is_clean_under_strict_validation(small_result: GenerationResult) -> None:
+    assert small_result.schedule is not None
+    report = validate_schedule(small_result.schedule, strict=True)
+    assert report.violations == ()  # no rolling-window warning either
+
+
+def test_the_whole_academic_year_is_staffed(small_result: GenerationResult) -> None:
+    """13 blocks from 1 July; the 365th day (30 June) joins block 13 and is covered."""
+    schedule = small_result.schedule
+    assert schedule is not None
+    assert schedule.period.end == date(2027, 6, 30)
+    last_day = [s for s in schedule.shifts if s.start.date() == date(2027, 6, 30)]
+    kinds = [s.kind for s in last_day]
+    assert kinds.count(ShiftKind.CALL) == 2  # WARDS interns and seniors
+    assert kinds.count(ShiftKind.NIGHT) == 2  # NF interns and seniors (a Wednesday: clinic too)
+    assert ShiftKind.CLINIC in kinds
+
+
+def test_clinics_are_closed_on_holidays(
+    small_program: Program, small_result: GenerationResult
+) -> None:
+    assert small_result.schedule is not None
+    holidays = small_program.holiday_dates()
+    for day in (date(2026, 9, 7), date(2026, 11, 26), date(2026, 12, 25), date(2027, 1, 1)):
+        assert day in holidays
+    clinics = {s.start.date() for s in small_result.schedule.shifts if s.kind is ShiftKind.CLINIC}
+    assert not clinics & set(holidays)
+    assert date(2026, 12, 24) in clinics  # a Thursday that is not a holiday
+
+
+def test_calls_are_fair_within_each_class(
+    small_program: Program, small_result: GenerationResult
+) -> None:
+    """Call counts within the program's spread; weekend and holiday calls near theirs (the
+    plan shares them within 2; a block that cannot take its share moves one at most)."""
+    assert small_result.schedule is not None
+    quality = year_quality(small_result.schedule, small_program.holiday_dates())
+    assert quality.worst_spread("calls") <= small_program.rules.call_spread
+    assert quality.worst_spread("weekend_calls") <= 5
+    assert quality.worst_spread("holiday_calls") <= 5
+    assert quality.q2_pairs == 0 and quality.min_call_gap == 3
+    assert quality.clinic_on_holidays == 0
+
+
+def test_stricter_program_rules_are_honoured(small_program: Program) -> None:
+    rules = small_program.rules.model_dump() | {"max_consecutive_nights": 4}
+    program = _variant(small_program, rules=rules, holidays=["2026-12-25", "2027-01-01"])
+    result = generate_schedule(program, seed=0)
+    assert result.schedule is not None, result.explanation
+    assert validate_schedule(result.schedule, strict=True).violations == ()
+    _runs_ok(result.schedule, 6, 4)
+    clinics = {s.start.date() for s in result.schedule.shifts if s.kind is ShiftKind.CLINIC}
+    assert date(2026, 12, 25) not in clinics and date(2026, 11, 26) in clinics
+
+
+def test_spacing_that_cannot_be_met_is_explained(small_program: Program) -> None:
+    """Four interns taking one call a night cannot leave three free nights between calls."""
+    rules = small_program.rules.model_dump() | {"free_nights_between_calls": 3}
+    result = generate_schedule(_variant(small_program, rules=rules), seed=0)
+    assert result.status == "infeasible" and result.schedule is None
+    assert result.explanation is not None
+    assert result.explanation.startswith("WARDS (interns) in block ")
+    assert "3 free nights between one resident's calls" in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_consecutive_working_days", 13, "rules.max_consecutive_working_days"),
+        ("max_consecutive_nights", 1, "rules.max_consecutive_nights"),
+    ],
+)
+def test_run_limits_are_bounded(
+    small_program: Program, field: str, value: int, message: str
+) -> None:
+    rules = small_program.rules.model_dump() | {field: value}
+    with pytest.raises(ValueError, match=message):
+        _variant(small_program, rules=rules)
+
+
+def test_unknown_holiday_calendar_is_named(small_program: Program) -> None:
+    with pytest.raises(ValueError, match="holidays: no holiday calendar for country 'XX'"):
+        _variant(small_program, holidays="XX")
