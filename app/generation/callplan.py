@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
+from app.generation.seniority import CrewNeed, crew_needs
 from app.generation.solve import Outcome, SolutionHook, SolveLimits, solve
 from app.generation.teams import Team, block_teams
 from app.generation.timing import conflicts
@@ -100,15 +101,24 @@ def plan_calls(
     calls: dict[tuple[str, int], cp_model.IntVar] = {}
     cost: list[cp_model.LinearExprT] = []
     for block_teams_ in teams:
+        needs = crew_needs(year, block_teams_)
         for team in block_teams_:
             _team_calls(model, year, team, calls, cost, pins)
+            _senior_calls(model, year, team, calls, needs.get(team.label, []))
     if "fairness" not in relax:
         _fairness(model, year, calls, year.program.rules.call_spread)
     edge: dict[tuple[str, int, str], cp_model.IntVar] = {}
     if "edges" not in relax:
         for b in range(year.blocks - 1):
+            needs = crew_needs(year, teams[b])
             for team in teams[b]:
                 _edge_out(model, year, team, calls, edge, pins)
+                for need in needs.get(team.label, []):
+                    senior = [
+                        v for r in need.eligible if (v := edge.get((r, b, need.shift))) is not None
+                    ]
+                    if need.shift in year.edge_shifts:
+                        model.add(sum(senior) >= need.at_least)
             for team in teams[b + 1]:
                 _edge_in(model, year, team, edge)
     sides: dict[tuple[str, int], cp_model.IntVar] = {}
@@ -194,6 +204,22 @@ def _team_special(
             total = sum(special[kind, r, b] for r in demand.members if (kind, r, b) in special)
             need = demand.count * len(days)
             model.add(total == need) if demand.exact else model.add(total >= need)
+
+
+def _senior_calls(
+    model: cp_model.CpModel,
+    year: ProgramYear,
+    team: Team,
+    calls: dict[tuple[str, int], cp_model.IntVar],
+    needs: list[CrewNeed],
+) -> None:
+    """The team's senior residents take at least one call a day between them per rule."""
+    b = team.block
+    for need in needs:
+        if need.shift != call_shift(year, team.rotation):
+            continue
+        senior = [calls[r, b] for r in need.eligible if (r, b) in calls]
+        model.add(sum(senior) >= need.at_least * year.block_length(b))
 
 
 def _call_sides(

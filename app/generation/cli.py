@@ -1,4 +1,5 @@
-"""``residency-scheduler generate``: exit 0 schedule written, 1 infeasible/timeout, 2 bad input."""
+"""``residency-scheduler generate``: exit 0 schedule written, 1 infeasible/timeout (a timeout in
+the shift phase still writes the best schedule found, incomplete), 2 bad input."""
 
 from __future__ import annotations
 
@@ -92,6 +93,9 @@ def generate(
     except OSError as exc:
         raise fail(f"{out}: cannot write ({exc.strerror})") from None
     console.print(_summary(result, out), markup=False, highlight=False)
+    if result.status == "timeout":  # the best schedule so far, written but incomplete
+        console.print(f"timeout: {result.explanation}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_NO_SCHEDULE)
 
 
 def _summary(result: GenerationResult, out: Path) -> str:
@@ -100,5 +104,5 @@ def _summary(result: GenerationResult, out: Path) -> str:
     return (
         f"{result.status}: {len(schedule.shifts)} shifts for {len(schedule.residents)} residents "
         f"({schedule.period.start} to {schedule.period.end}) in {result.wall_time:.1f} s, "
-        f"objective {result.objective:g}; wrote {out}"
+        f"objective {'-' if result.objective is None else f'{result.objective:g}'}; wrote {out}"
     )

@@ -7,7 +7,8 @@ it feasible names the rule that cannot be met. Only runs after a failure, so its
 from __future__ import annotations
 
 from app.generation.callplan import plan_calls
-from app.generation.rotations import daily_need, plan_rotations
+from app.generation.rotations import daily_need, plan_rotations, senior_need
+from app.generation.seniority import provider_group
 from app.generation.shifts import TeamInputs, solve_team
 from app.generation.solve import SolveLimits
 from app.generation.teams import Team
@@ -25,6 +26,17 @@ def explain_rotations(year: ProgramYear, group: str, limits: SolveLimits) -> str
         for r in year.program.rotations
         if r.max_consecutive_blocks is not None
     )
+    seniority = [r for r in year.program.seniority if provider_group(year, r) == group]
+    if seniority and plan_rotations(year, limits, relax=("seniority",)).outcome.status in (
+        _FEASIBLE
+    ):
+        rule = seniority[0]
+        return (
+            f"{who}every {rule.rotation} {rule.shift} needs {rule.at_least} PGY-{rule.min_pgy}+ "
+            f"resident(s), so {senior_need(year, rule)} of them must be on {rule.rotation} in "
+            "every block (calls are spaced, people rest), which the staffing and the class sizes "
+            "do not allow"
+        )
     if plan_rotations(year, limits, relax=("leave",)).outcome.status in _FEASIBLE:
         return who + _leave_shortage(year, group)
     if plan_rotations(year, limits, relax=("balance",)).outcome.status in _FEASIBLE:

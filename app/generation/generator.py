@@ -28,6 +28,7 @@ from app.generation.diagnose import explain_calls, explain_rotations, explain_te
 from app.generation.precheck import precheck
 from app.generation.program import Program
 from app.generation.rotations import plan_rotations
+from app.generation.seniority import CrewNeed, crew_needs
 from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_team
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
@@ -42,6 +43,9 @@ PARALLEL_TEAMS = 2  # single-worker team models run side by side; the machine ha
 ROTATION_WORK = 5.0
 CALL_WORK = 5.0
 TEAM_WORK = 1.0
+# Effort grows with the program: every budget above is for up to this many residents and is
+# multiplied by residents / EFFORT_RESIDENTS beyond it (a 500-resident program gets ~7x).
+EFFORT_RESIDENTS = 72
 # The call plan's objective (per-block unevenness of call counts) within 2% of its bound is
 # optimal enough: an odd-length last block can leave a proof of the last point running long.
 CALL_GAP = 0.02
@@ -143,17 +147,18 @@ def generate_schedule(
     if problems:
         return run.fail("infeasible", "; ".join(problems))
 
-    limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=ROTATION_WORK, lean=True)
+    work = ROTATION_WORK * effort(year)
+    limits = SolveLimits(seed=seed, deadline=deadline, deterministic_time=work, lean=True)
     rotations = plan_rotations(year, limits, hook=run.hook("rotations"))
     run.record("rotations", rotations.outcome)
     if rotations.assignment is None:
         if rotations.outcome.status == "timeout":
-            return run.fail("timeout", _ran_out(deadline, "assigning rotations"))
+            return run.fail("timeout", _ran_out(deadline, time_limit, "assigning rotations"))
         group = rotations.failed_group or ""
         return run.fail("infeasible", explain_rotations(year, group, _diagnosis(limits)))
     assignment = rotations.assignment
 
-    placed = _plan_and_place(year, assignment, seed, deadline, run)
+    placed = _plan_and_place(year, assignment, seed, (deadline, time_limit), run)
     if isinstance(placed, GenerationResult):
         return placed
     results = placed
@@ -181,16 +186,18 @@ def _plan_and_place(
     year: ProgramYear,
     assignment: dict[str, list[str]],
     seed: int,
-    deadline: float | None,
+    limit: tuple[float | None, float | None],
     run: _Run,
 ) -> list[TeamShifts] | GenerationResult:
     """Phases 2 and 3: plan calls, place every team's shifts; if a team cannot use its share of
     the plan, let it re-share its calls (repair), pin that, and plan again."""
+    deadline, time_limit = limit
+    scale = effort(year)
     call_limits = SolveLimits(
-        seed=seed, deadline=deadline, deterministic_time=CALL_WORK, gap=CALL_GAP
+        seed=seed, deadline=deadline, deterministic_time=CALL_WORK * scale, gap=CALL_GAP
     )
     team_limits = SolveLimits(
-        seed=seed, deadline=deadline, deterministic_time=TEAM_WORK, quick_first=True
+        seed=seed, deadline=deadline, deterministic_time=TEAM_WORK * scale, quick_first=True
     )
     pins = Pins()
     solved: dict[_Key, TeamShifts] = {}  # a team whose inputs did not change is not redone
@@ -201,7 +208,7 @@ def _plan_and_place(
         plan = plan_calls(year, assignment, call_limits, hook=run.hook("calls"), pins=pins)
         plan_wall += plan.outcome.wall
         if plan.outcome.status == "timeout":
-            return run.fail("timeout", _ran_out(deadline, "planning in-house calls"))
+            return run.fail("timeout", _ran_out(deadline, time_limit, "planning in-house calls"))
         if plan.outcome.status == "infeasible":
             if first_failed is not None:  # the repairs, not the program's call rules, failed
                 team, inputs = first_failed
@@ -210,9 +217,10 @@ def _plan_and_place(
             why = explain_calls(year, assignment, _diagnosis(call_limits))
             return run.fail("infeasible", why)
         jobs = [
-            (team, _inputs(year, team, plan))
+            (team, replace(_inputs(year, team, plan), crew=tuple(needs.get(team.label, []))))
             for b in range(year.blocks)
-            for team in block_teams(year, b, assignment)
+            for needs, teams in [_crews(year, b, assignment)]
+            for team in teams
         ]
         todo = [job for job in jobs if _key(*job) not in solved]
         for job, result in zip(todo, _solve_teams(year, todo, team_limits, run), strict=True):
@@ -228,13 +236,7 @@ def _plan_and_place(
             run.record("shifts", replace(merged, wall=wall))
             return results
         if deadline is not None and time.monotonic() >= deadline:
-            team = failed[0][0]
-            label = f"{team.label} in {year.block_label(team.block)}"
-            return run.fail(
-                "timeout",
-                f"the time limit ran out while placing the shifts of {label}, before a "
-                "complete schedule was found; allow more time",
-            )
+            return _best_so_far(year, run, [solved[_key(t, i)] for t, i in jobs], time_limit)
         if first_failed is None:
             first_failed = failed[0]
         for team, inputs in failed:
@@ -249,13 +251,57 @@ def _plan_and_place(
     )
 
 
-def _ran_out(deadline: float | None, what: str) -> str:
-    if deadline is not None:
+def _crews(
+    year: ProgramYear, b: int, assignment: dict[str, list[str]]
+) -> tuple[dict[str, list[CrewNeed]], list[Team]]:
+    teams = block_teams(year, b, assignment)
+    return crew_needs(year, teams), teams
+
+
+def effort(year: ProgramYear) -> float:
+    """How many times the base budgets this program gets: they grow with its size."""
+    return max(1.0, len(year.ids) / EFFORT_RESIDENTS)
+
+
+def _ran_out(deadline: float | None, time_limit: float | None, what: str) -> str:
+    """The true cause: the caller's time limit, or (no limit, or time left) the search budget."""
+    if deadline is not None and time.monotonic() >= deadline:
         return (
-            f"the time limit ran out while {what}, before a complete schedule was found; "
-            "allow more time"
+            f"the time limit ({time_limit:g} s) ran out while {what}, before a complete "
+            "schedule was found; allow more time"
         )
-    return f"the search budget ran out while {what}; the program may be infeasible or just hard"
+    return (
+        f"the search budget for {what} (scaled to the program's size) ran out before a "
+        "solution was found; the program may be infeasible or just hard to solve"
+    )
+
+
+def _best_so_far(
+    year: ProgramYear, run: _Run, results: list[TeamShifts], time_limit: float | None
+) -> GenerationResult:
+    """The time limit ran out with some teams unplaced: keep every team placed so far."""
+    missing = [r.team for r in results if r.outcome.solutions == 0]
+    placed = [w for r in results for w in r.worked]
+    first = missing[0]
+    gaps = sum(year.block_length(t.block) * sum(d.count for d in t.demands) for t in missing)
+    explanation = (
+        f"the time limit ({time_limit:g} s) ran out while placing the shifts of {first.label} in "
+        f"{year.block_label(first.block)} and {len(missing) - 1} other team-block(s), before a "
+        f"complete schedule was found; the best schedule so far is kept, with those "
+        f"{len(missing)} team-block(s) unstaffed (about {gaps} shifts missing); allow more time"
+    )
+    run.report("done", None, None, explanation)
+    wall = run.elapsed()
+    return GenerationResult(
+        status="timeout",
+        schedule=to_schedule_file(year, placed),
+        objective=None,
+        bound=None,
+        wall_time=wall,
+        time_to_first_feasible=None,
+        explanation=explanation,
+        phases=tuple(run.phases),
+    )
 
 
 _Key = tuple[object, ...]

@@ -89,6 +89,16 @@ class ProgramRules(_Strict):
     holiday_call_spread: int = Field(default=2, ge=0)
 
 
+class SeniorityRule(_Strict):
+    """Every day, of the residents of ``rotation`` on ``shift``, ``at_least`` are PGY-``min_pgy``
+    or above (e.g. one PGY-2+ on every night and every call)."""
+
+    rotation: str
+    shift: str
+    min_pgy: int = Field(ge=2, le=10)
+    at_least: int = Field(default=1, ge=1)
+
+
 class ResidentSpec(_Strict):
     id: str = Field(min_length=1, max_length=64)
     pgy: int = Field(ge=1, le=10)
@@ -124,6 +134,7 @@ class Program(_Strict):
     # Holidays: clinics (weekly-pattern rotations) are closed, holiday call is shared fairly.
     # A list of dates, or a country code for its public holidays ("US": federal holidays).
     holidays: list[date] | str = Field(default_factory=list)
+    seniority: list[SeniorityRule] = Field(default_factory=list)  # minimum seniority per crew
 
     def holiday_dates(self) -> list[date]:
         """The holidays inside the year, in order."""
@@ -265,6 +276,11 @@ def _check_references(p: Program) -> None:
     _check_rotations(p)
     _check_staffing(p)
     _check_coverage(p)
+    for i, rule in enumerate(p.seniority):
+        if rule.rotation not in {r.name for r in p.rotations}:
+            _fail(f"seniority[{i}].rotation", f"unknown rotation {rule.rotation!r}")
+        if rule.shift not in p.rotation(rule.rotation).shifts:
+            _fail(f"seniority[{i}].shift", f"rotation {rule.rotation} does not use {rule.shift!r}")
     roster = p.roster()
     if (dup := _duplicates([person.id for person in roster])) is not None:
         _fail("residents", f"resident id {dup!r} is used twice")

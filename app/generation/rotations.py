@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from app.generation.callplan import call_shift
-from app.generation.program import REST
+from app.generation.callplan import SLACK, call_shift
+from app.generation.program import REST, SeniorityRule
+from app.generation.seniority import provider_group
 from app.generation.solve import Outcome, SolutionHook, SolveLimits, merge_outcomes, solve
 from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
@@ -108,6 +109,8 @@ def _plan_group(
         _consecutive_blocks(g)
     if balance and "call_blocks" not in relax:
         _call_blocks(g)
+    if "seniority" not in relax:
+        _seniority(g)
     if "leave" not in relax:
         _leave_capacity(g)
     if penalty := _leave_on_covered_rotations(g):
@@ -150,6 +153,36 @@ def _consecutive_blocks(g: GroupModel) -> None:
         for r in g.members:
             for b in range(g.year.blocks - m):
                 g.model.add(sum(g.x[r, b + i, rotation.name] for i in range(m + 1)) <= m)
+
+
+def senior_need(year: ProgramYear, rule: SeniorityRule) -> int:
+    """Residents senior enough a rotation needs per block to lead its crews: with calls spaced
+    ``gap`` days, ``gap`` per senior on call; two per senior on other shifts."""
+    gap = year.program.rules.free_nights_between_calls + 1
+    if not year.timings[rule.shift].is_in_house_call:
+        return 2 * rule.at_least
+    # the call plan keeps each resident's calls within SLACK of an even share of the team's
+    program = year.program
+    staffed = sum(staffed_count(year, rule.rotation, g) for g in program.groups)
+    per_day = sum(
+        c.count * (1 if c.scope == "combined" else len(program.groups))
+        for c in program.coverage
+        if (c.rotation, c.shift) == (rule.rotation, rule.shift)
+    )
+    most = min(BLOCK_DAYS // gap, per_day * BLOCK_DAYS // max(staffed, 1) + SLACK)
+    return max(gap * rule.at_least, -(-rule.at_least * BLOCK_DAYS // max(most, 1)))
+
+
+def _seniority(g: GroupModel) -> None:
+    """Enough residents senior enough on a rotation whose crews this group must lead."""
+    year = g.year
+    for rule in year.program.seniority:
+        if provider_group(year, rule) != g.group:
+            continue
+        need = senior_need(year, rule)
+        eligible = [r for r in g.members if year.pgy[r] >= rule.min_pgy]
+        for b in range(year.blocks):
+            g.model.add(sum(g.x[r, b, rule.rotation] for r in eligible) >= need)
 
 
 def _call_blocks(g: GroupModel) -> None:

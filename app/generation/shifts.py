@@ -21,6 +21,7 @@ from ortools.sat.python import cp_model
 
 from app.generation.callplan import WEEK_MINUTES, call_shift, max_calls, special_days
 from app.generation.program import WEEKDAYS
+from app.generation.seniority import CrewNeed
 from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
 from app.generation.teams import Team
 from app.generation.timing import conflicts
@@ -58,6 +59,7 @@ class TeamInputs:
     special: tuple[tuple[str, str, int], ...] = ()  # (kind, member, weekend/holiday calls)
     linked_before: frozenset[str] = frozenset()  # members with call in the previous block too
     linked_after: frozenset[str] = frozenset()  # and in the next one
+    crew: tuple[CrewNeed, ...] = ()  # minimum seniority the team provides every day
 
 
 Shifts = dict[tuple[int, str], cp_model.IntVar]  # (day of the block, shift) -> works it
@@ -123,6 +125,7 @@ def _solve_team(
         if "days_off" not in relax:
             _runs(tm, own, inputs.edge_in.get(r), edges="edge_runs" not in relax)
     _coverage(tm)
+    _seniority(tm, inputs.crew)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
     cost.extend(_balance(tm, call_shift(year, team.rotation)))
     if cost:
@@ -294,6 +297,14 @@ def run_split(year: ProgramYear, limit: int) -> tuple[int, int]:
     elif p_tail > tail:
         head, tail = limit - p_tail, p_tail
     return head, tail
+
+
+def _seniority(tm: TeamModel, crew: tuple[CrewNeed, ...]) -> None:
+    """Every day, ``at_least`` of the eligible members on the rule's shift."""
+    for need in crew:
+        for d in range(tm.days):
+            on = [v for r in need.eligible if (v := tm.x[r].get((d, need.shift))) is not None]
+            tm.model.add(sum(on) >= need.at_least)
 
 
 def _coverage(tm: TeamModel) -> None:

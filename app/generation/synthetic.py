@@ -28,9 +28,9 @@ def scaled_program(residents: int) -> Program:
         for pgy in (1, 2, 3)
     ]
     per_block = {"WARDS": 4 * k, "ICU": 2 * k, "NF": 2 * k}
-    data["staffing"] = {
-        name: {"interns": n, "seniors": n} for name, n in per_block.items()
-    } | {"AMB": {"interns": "rest", "seniors": "rest"}}
+    data["staffing"] = {name: {"interns": n, "seniors": n} for name, n in per_block.items()} | {
+        "AMB": {"interns": "rest", "seniors": "rest"}
+    }
     for req in data["coverage"]:
         for field in ("exactly", "at_least"):
             if field in req:

@@ -87,7 +87,7 @@ def test_time_limit_zero_is_exit_1(tmp_path: Path) -> None:
     args = ["generate", "--demo", "small", "--time-limit", "0", "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "timeout: the time limit ran out while" in result.stderr
+    assert "timeout: the time limit (0 s) ran out while" in result.stderr
     assert "allow more time" in " ".join(result.stderr.split())  # rich may wrap the line
     assert "solutions 0" in result.stderr  # the progress line: solutions, objective, elapsed
     assert not out.exists()

@@ -3,15 +3,20 @@ holidays, the whole academic year, fair weekends; checked from the schedule file
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from app.compliance import validate_schedule
-from app.generation import GenerationResult, Program, generate_schedule, parse_program
+from app.generation import GenerationResult, Program, generate_schedule, generator, parse_program
 from app.generation.quality import is_in_house_call, longest_run, working_days, year_quality
+from app.generation.shifts import TeamShifts
+from app.generation.synthetic import scaled_program
 from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind
 
 
@@ -44,7 +49,7 @@ def test_no_two_calls_of_a_resident_less_than_72_hours_apart(
     for resident, shifts in _own(small_result.schedule).items():
         starts = sorted(s.start for s in shifts if is_in_house_call(s))
         assert starts, resident
-        for a, b in zip(starts, starts[1:], strict=False):
+        for a, b in itertools.pairwise(starts):
             assert b - a >= timedelta(hours=72), (resident, a, b)
 
 
@@ -140,3 +145,42 @@ def test_run_limits_are_bounded(
 def test_unknown_holiday_calendar_is_named(small_program: Program) -> None:
     with pytest.raises(ValueError, match="holidays: no holiday calendar for country 'XX'"):
         _variant(small_program, holidays="XX")
+
+
+def test_a_time_limit_in_the_shift_phase_keeps_the_best_schedule(
+    small_program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last team-block's model 'runs out of time' with nothing: the year so far is kept,
+    and the message names the cause (the time limit) and what is missing."""
+    real_solve = generator._solve_teams
+    real_monotonic = time.monotonic
+    late: list[bool] = []
+
+    def solve_then_run_out(*args: Any) -> list[TeamShifts]:
+        results = real_solve(*args)
+        late.append(True)
+        last = results[-1]
+        lost = replace(last.outcome, status="timeout", solutions=0)
+        return [*results[:-1], replace(last, outcome=lost, worked=[])]
+
+    monkeypatch.setattr(generator, "_solve_teams", solve_then_run_out)
+    monkeypatch.setattr(time, "monotonic", lambda: real_monotonic() + (1e6 if late else 0.0))
+    result = generate_schedule(small_program, time_limit=600)
+    assert result.status == "timeout" and result.schedule is not None
+    assert result.explanation is not None
+    assert result.explanation.startswith("the time limit (600 s) ran out while placing the shifts")
+    assert "the best schedule so far is kept" in result.explanation
+    assert len(result.schedule.shifts) > 1000
+    assert validate_schedule(result.schedule).valid
+
+
+def test_a_scaled_program_generates_clean() -> None:
+    """The synthetic program (the demo's teams times k) at 72 residents; 150, 300 and 500 are
+    in the benchmark (benchmarks/bench_generator.py --scale)."""
+    program = scaled_program(72)
+    assert len(program.roster()) == 72
+    assert program.staffing["WARDS"] == {"interns": 8, "seniors": 8}
+    assert scaled_program(500).staffing["NF"] == {"interns": 26, "seniors": 26}
+    result = generate_schedule(program, seed=0)
+    assert result.schedule is not None, result.explanation
+    assert validate_schedule(result.schedule, strict=True).violations == ()

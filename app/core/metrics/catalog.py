@@ -306,18 +306,19 @@ ACGME_VIOLATIONS = MetricSpec(
 )  # fmt: skip
 ACGME_CURRENT_VIOLATIONS = MetricSpec(
     "residency_acgme_current_violations", "gauge",
-    "ACGME findings in the active schedule as of its latest whole validation, by rule.",
+    "ACGME findings in the active schedule as stored, by rule (worked out again at the first "
+    "scrape after any change to the stored schedule).",
     "business", ("ACGME violations",), labels=(RULE, SEVERITY), multiprocess_mode="mostrecent",
     initial=_RULE_SEVERITY,
 )  # fmt: skip
 COMPLIANCE_SCORE = MetricSpec(
     "residency_compliance_score_ratio", "gauge",
     "Share of resident-blocks of the active schedule without an ACGME violation (0 to 1), as "
-    "of its latest whole validation.",
+    "stored (worked out again at the first scrape after any change).",
     "business", ("Compliance score",), unit="ratio", multiprocess_mode="mostrecent",
     starts_unknown=True,
-    notes="NaN until the first whole validation of the active schedule (no false alert on a "
-    "fresh process). The API reports the same score as a percentage (`compliance_score`).",
+    notes="NaN until worked out for the first time (the first scrape after start starts it) "
+    "and while no academic year is stored: no false alert on a fresh process. The API reports the same score as a percentage (`compliance_score`).",
 )  # fmt: skip
 SCHEDULE_VALIDATIONS = MetricSpec(
     "residency_schedule_validations_total", "counter",

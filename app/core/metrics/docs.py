@@ -48,7 +48,7 @@ answers it. The end-to-end tests run each one against a real Prometheus scraping
 steady traffic and on a service that has seen only a few sign-ins, reads, writes and
 validations: every query returns data. On such a quiet service a ratio with nothing to divide is
 `NaN` (the cache hit rate before any lookup, the generation p95 before any run, the compliance
-score before the first whole validation). Each route's success and 500 series exist at zero
+score while no academic year is stored). Each route's success and 500 series exist at zero
 from the start, so its first request counts in `rate()`; a status first seen later (a 404, a
 422) counts from its second occurrence. Add your job selector, e.g. `{job="residency-scheduler"}`,
 where other jobs share names such as `process_*`.

@@ -42,14 +42,17 @@ class ServiceMetrics:
             contextlib.closing(PoolMetrics(database.engine, self.metrics)),
             serving(self.metrics),  # what a stand-alone exporter pushes
         ):
-            if self.exporter is None:
-                yield
-                return
-            await self.exporter.start()
             try:
-                yield
+                if self.exporter is None:
+                    yield
+                    return
+                await self.exporter.start()
+                try:
+                    yield
+                finally:
+                    await self.exporter.stop()  # its last push needs nothing closed yet
             finally:
-                await self.exporter.stop()  # its last push needs nothing closed yet
+                await self.refresh.close()
 
 
 def build_metrics(

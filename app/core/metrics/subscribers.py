@@ -8,8 +8,10 @@ into the catalog's allowed values (``other`` for the unexpected).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from prometheus_client import Gauge
 
 from app.auth.events import (
     AccessDenied,
@@ -36,6 +38,22 @@ def bounded(value: object, label: Label) -> str:
     text = str(value)
     allowed = label.values
     return text if allowed is None or text in allowed else OTHER
+
+
+def show_active_schedule(
+    current: Gauge, score: Gauge, counts: Mapping[tuple[str, str], int], compliance_score: float
+) -> None:
+    """Set the active schedule's gauges: findings by (rule, severity), every known pair
+    included (0 when absent), and the score as a ratio."""
+    found: dict[tuple[str, str], int] = {}
+    for (rule, severity), count in counts.items():
+        key = (bounded(rule, catalog.RULE), bounded(severity, catalog.SEVERITY))
+        found[key] = found.get(key, 0) + count
+    for rule, severity in catalog.ACGME_CURRENT_VIOLATIONS.initial:
+        current.labels(rule, severity).set(found.pop((rule, severity), 0))
+    for (rule, severity), count in found.items():  # folded into "other"
+        current.labels(rule, severity).set(count)
+    score.set(max(0.0, min(1.0, compliance_score / 100)))
 
 
 class MetricsSink:
@@ -84,11 +102,7 @@ class MetricsSink:
         result = "valid" if event.valid else "invalid"
         self._validations.labels(bounded(event.source, catalog.VALIDATION_SOURCE), result).inc()
         if event.covers_active_schedule:
-            for rule, severity in catalog.ACGME_CURRENT_VIOLATIONS.initial:
-                self._current.labels(rule, severity).set(found.pop((rule, severity), 0))
-            for (rule, severity), count in found.items():  # folded into "other"
-                self._current.labels(rule, severity).set(count)
-            self._score.set(max(0.0, min(1.0, event.compliance_score / 100)))
+            show_active_schedule(self._current, self._score, found, event.compliance_score)
 
     def schedule_generated(self, event: ScheduleGenerated) -> None:
         outcome = bounded(event.outcome, catalog.OUTCOME)

@@ -11,7 +11,7 @@ from typing import Literal
 OTHER = "other"
 """The value an unexpected label value is folded into, so no label grows without bound."""
 
-RefreshHook = Literal["active_users", "pending_swaps"]
+RefreshHook = Literal["active_users", "pending_swaps", "active_schedule"]
 """Gauges read from their source at scrape time (``app.core.metrics.refresh``)."""
 PushResult = Literal["success", "failure"]
 CacheResult = Literal["hit", "miss"]
