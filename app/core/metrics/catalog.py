@@ -318,7 +318,8 @@ COMPLIANCE_SCORE = MetricSpec(
     "business", ("Compliance score",), unit="ratio", multiprocess_mode="mostrecent",
     starts_unknown=True,
     notes="NaN until worked out for the first time (the first scrape after start starts it) "
-    "and while no academic year is stored: no false alert on a fresh process. The API reports the same score as a percentage (`compliance_score`).",
+    "and while no academic year is stored: no false alert on a fresh process. The API "
+    "reports the same score as a percentage (`compliance_score`).",
 )  # fmt: skip
 SCHEDULE_VALIDATIONS = MetricSpec(
     "residency_schedule_validations_total", "counter",
