@@ -227,10 +227,11 @@ def call_in_flags(in_house: list[ShiftEntry], home_calls: list[ShiftEntry]) -> l
 
 
 CHUNK_ENTRIES = 2_000
-"""Shifts (and leave entries) checked per pydantic call. One call holds the GIL throughout: a
-whole 20 MB file at once would stall every other thread, a server's event loop included, for
-a second; chunks let it run in between."""
+"""Residents, shifts and leave entries checked per pydantic call. One call holds the GIL
+throughout: a whole 20 MB file at once would stall every other thread, a server's event loop
+included, for a second; chunks let it run in between."""
 _ENTRY_LISTS: dict[str, TypeAdapter[list[Any]]] = {
+    "residents": TypeAdapter(list[ResidentEntry]),
     "shifts": TypeAdapter(list[ShiftEntry]),
     "leave": TypeAdapter(list[LeaveEntry]),
 }
@@ -244,17 +245,19 @@ def _error(err: ErrorDetails, *prefix: int | str) -> ScheduleFileError:
 def _validated(data: dict[str, Any]) -> ScheduleFile:
     """``ScheduleFile.model_validate(data)`` (the same first error), long entry lists checked a
     chunk at a time."""
+    fields = list(ScheduleFile.model_fields)
     long = [
         name
-        for name in _ENTRY_LISTS
-        if isinstance(data.get(name), list) and len(data[name]) > CHUNK_ENTRIES
+        for name in fields
+        if name in _ENTRY_LISTS
+        and isinstance(data.get(name), list)
+        and len(data[name]) > CHUNK_ENTRIES
     ]
     if not long:
         try:
             return ScheduleFile.model_validate(data)
         except ValidationError as exc:
             raise ScheduleFileError(_first_error(exc)) from None
-    fields = list(ScheduleFile.model_fields)
 
     def rank(err: ErrorDetails) -> int:  # pydantic's order: the fields in turn, then extras
         where = err["loc"][0] if err["loc"] else None

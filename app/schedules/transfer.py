@@ -23,6 +23,7 @@ from datetime import date, datetime, time
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.queries import take_write_lock
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.people.models import Person, PersonKind
 from app.schedules.calendar import end_of_day
@@ -43,11 +44,15 @@ IMPORT_LOCK_KEY = 0x5C4ED01E
 
 
 async def _serialize_imports(session: AsyncSession) -> None:
+    """One import at a time: PostgreSQL's advisory lock; on SQLite, the one write lock, taken
+    before the import reads anything (see :func:`app.db.queries.take_write_lock`)."""
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         await connection.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY}
         )
+    else:
+        await take_write_lock(session, Shift)
 
 
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:

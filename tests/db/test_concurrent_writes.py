@@ -19,7 +19,16 @@ from app.audit import service as audit_service
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User
 from app.core.config import Settings
-from tests.support.api import API, PASSWORD, api_client, create_resident, create_user
+from app.main import create_app
+from tests.support.api import (
+    API,
+    PASSWORD,
+    api_client,
+    create_resident,
+    create_user,
+    signed_in_headers,
+)
+from tests.support.lifespan import start, stop
 
 ROUNDS = 10
 CEILING = 8
@@ -34,6 +43,7 @@ def settings(database_url: str) -> Settings:
         environment="test",
         rate_limit_login="10000/minute",
         lockout_account_threshold=CEILING,
+        jwt_secret="concurrent-writes-test-secret-0123456789",  # shared by the second app
     )
 
 
@@ -82,6 +92,30 @@ async def test_overlapping_leave_in_parallel_stores_exactly_one(
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [201, 409, 409, 409], [a.text for a in answers]
         assert await _stored(client, "leave", person_id) == week + 1
+
+
+async def test_two_processes_on_one_database_store_exactly_one_shift(
+    app: FastAPI, settings: Settings
+) -> None:
+    """As ``serve --workers 2`` or two replicas: two apps, each with its own connections."""
+    other = await start(create_app(settings))
+    try:
+        headers = await signed_in_headers(app, Role.COORDINATOR)
+        async with api_client(app, headers) as first, api_client(other, headers) as second:
+            person_id = await create_resident(first)
+            for day in range(1, ROUNDS + 1):
+                body = {
+                    "person_id": person_id,
+                    "start": f"2026-10-{day:02}T07:00",
+                    "end": f"2026-10-{day:02}T19:00",
+                    "kind": "day",
+                }
+                calls = [c.post(f"{API}/shifts", json=body) for c in (first, second) * 2]
+                answers = await asyncio.gather(*calls)
+                assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+            assert await _stored(second, "shifts", person_id) == ROUNDS
+    finally:
+        await stop(other)
 
 
 async def _guess(app: FastAPI, username: str, password: str, ip: str) -> int:

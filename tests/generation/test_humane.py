@@ -184,3 +184,58 @@ def test_a_scaled_program_generates_clean() -> None:
     result = generate_schedule(program, seed=0)
     assert result.schedule is not None, result.explanation
     assert validate_schedule(result.schedule, strict=True).violations == ()
+
+
+def _one_group_program(small_program: Program, seniority: list[dict[str, Any]]) -> Program:
+    """Interns and seniors staffed together (one group), so a crew could be all interns."""
+    data = small_program.model_dump(mode="json")
+    for spec in data["classes"]:
+        spec["group"] = "residents"
+    data["blocks"] = 6
+    data["staffing"] = {
+        "WARDS": {"residents": 8},
+        "ICU": {"residents": 0},
+        "NF": {"residents": 4},
+        "AMB": {"residents": "rest"},
+    }
+    data["coverage"] = [
+        {"rotation": "WARDS", "shift": "call", "scope": "group", "exactly": 2},
+        {"rotation": "WARDS", "shift": "day", "scope": "group", "at_least": 2},
+        {"rotation": "NF", "shift": "night", "scope": "group", "exactly": 2},
+    ]
+    data["seniority"] = seniority
+    return parse_program(data)
+
+
+def test_minimum_seniority_on_every_call_and_night(small_program: Program) -> None:
+    rules = [
+        {"rotation": "WARDS", "shift": "call", "min_pgy": 2},
+        {"rotation": "NF", "shift": "night", "min_pgy": 2},
+    ]
+    program = _one_group_program(small_program, rules)
+    result = generate_schedule(program, seed=0)
+    assert result.schedule is not None and result.assignment is not None, result.explanation
+    assert validate_schedule(result.schedule, strict=True).violations == ()
+    pgy = {r.id: r.pgy for r in result.schedule.residents}
+    crews: dict[tuple[date, ShiftKind], list[int]] = defaultdict(list)
+    for shift in result.schedule.shifts:
+        if shift.kind in (ShiftKind.CALL, ShiftKind.NIGHT):
+            crews[shift.start.date(), shift.kind].append(pgy[shift.resident])
+    assert len(crews) == 2 * program.days
+    assert all(max(levels) >= 2 for levels in crews.values())
+
+
+def test_impossible_seniority_is_explained(small_program: Program) -> None:
+    """Medium demo ICU: the two seniors among four cannot take every call, spaced."""
+    from app.generation import demo_program
+
+    program = _variant(
+        demo_program("medium"), seniority=[{"rotation": "ICU", "shift": "call", "min_pgy": 2}]
+    )
+    result = generate_schedule(program, seed=0)
+    assert result.status == "infeasible"
+    assert result.explanation == (
+        "the seniors: every ICU call needs 1 PGY-2+ resident(s), so 4 of them must be on ICU in "
+        "every block (calls are spaced, people rest), which the staffing and the class sizes do "
+        "not allow"
+    )

@@ -75,6 +75,14 @@ CASES: dict[str, Callable[[dict[str, Any]], None]] = {
         _set(("leave", 3, "start"), "x"), _set(("shifts", 27, "kind"), "x")
     ),
     "no residents": lambda data: data.pop("residents"),
+    "many residents, a bad one late": _both(
+        lambda data: data["residents"].extend({"id": f"x{i}", "pgy": 1} for i in range(9)),
+        _set(("residents", 9, "pgy"), 0),
+        _set(("shifts", 3, "kind"), "x"),
+    ),
+    "many residents, a duplicate": lambda data: data["residents"].extend(
+        [{"id": "r01", "pgy": 1}] * 5
+    ),
     "overlap": _set(("shifts", 5, "end"), "2026-07-07T09:00"),
 }
 
