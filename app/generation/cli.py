@@ -55,6 +55,18 @@ def _load(demo: DemoChoice | None, program: Path | None) -> Program:
         raise fail(str(exc)) from None
 
 
+def _ensure_writable(out: Path) -> None:
+    """Refuse (exit 2) an ``--out`` that could not be written, leaving no file behind."""
+    existed = out.exists()
+    try:
+        with out.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror})") from None
+    if not existed:
+        out.unlink()
+
+
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Where to write the schedule file (JSON).")],
     demo: Annotated[
@@ -72,6 +84,7 @@ def generate(
 ) -> None:
     """Generate an ACGME-compliant, call-fair schedule for a residency program."""
     chosen = _load(demo, program)
+    _ensure_writable(out)  # before the solve, not after minutes of it
     console = Console(stderr=True)
     last: list[Progress] = []
     with Live(Text("checking the program"), console=console, transient=True) as live:

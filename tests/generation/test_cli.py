@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -91,3 +92,20 @@ def test_time_limit_zero_is_exit_1(tmp_path: Path) -> None:
     assert "allow more time" in " ".join(result.stderr.split())  # rich may wrap the line
     assert "solutions 0" in result.stderr  # the progress line: solutions, objective, elapsed
     assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["missing-folder/year.json", "."])
+def test_an_unwritable_out_is_refused_before_solving(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.generation import generator
+
+    monkeypatch.setattr(
+        generator, "generate_schedule", lambda *a, **k: pytest.fail("solved before checking")
+    )
+    out = tmp_path / where
+    result = runner.invoke(app, ["generate", "--demo", "small", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"--out {out}: cannot write" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "missing-folder").exists()
