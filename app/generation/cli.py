@@ -95,7 +95,9 @@ def generate(
 
         from app.generation.generator import generate_schedule  # loads OR-Tools
 
-        result = generate_schedule(chosen, seed=seed, time_limit=time_limit, on_progress=show)
+        result = generate_schedule(
+            chosen, seed=seed, time_limit=time_limit, on_progress=show, keep_partial=True
+        )
     if last:
         console.print(_progress_text(last[-1]))
     if result.schedule is None:

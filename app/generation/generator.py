@@ -17,6 +17,7 @@ Pure: no I/O, no logging.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_t
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
 from app.generation.year import ProgramYear
+from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ScheduleFile
 
 Phase = Literal["checks", "rotations", "calls", "shifts", "done"]
@@ -91,6 +93,7 @@ class _Run:
         self.on_progress = on_progress
         self.solutions = 0
         self.phases: list[PhaseStats] = []
+        self.keep_partial = False
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -137,8 +140,12 @@ def generate_schedule(
     seed: int = 0,
     time_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    keep_partial: bool = False,
 ) -> GenerationResult:
+    """``keep_partial``: when the time limit runs out while placing shifts, return the year so
+    far (status ``timeout``, some team-blocks unstaffed) instead of no schedule."""
     run = _Run(on_progress)
+    run.keep_partial = keep_partial
     deadline = None if time_limit is None else time.monotonic() + time_limit
     year = ProgramYear(program)
 
@@ -231,6 +238,7 @@ def _plan_and_place(
             status: Status = "feasible" if repairs else plan.outcome.status
             run.record("calls", replace(plan.outcome, status=status, wall=plan_wall))
             results = [solved[_key(t, i)] for t, i in jobs]
+            results = _mend_edge_runs(year, jobs, results, team_limits)
             merged = merge_outcomes([r.outcome for r in results])
             wall = time.perf_counter() - started - plan_wall
             run.record("shifts", replace(merged, wall=wall))
@@ -242,6 +250,10 @@ def _plan_and_place(
         for team, inputs in failed:
             repaired = _repair(year, team, inputs, team_limits, pins, plan.late_free)
             if repaired is None:
+                label = f"placing the shifts of {team.label} in {year.block_label(team.block)}"
+                if solved[_key(team, inputs)].outcome.status == "timeout":
+                    # not proven impossible: the budget (or the time limit) ran out first
+                    return run.fail("timeout", _ran_out(deadline, time_limit, label))
                 why = explain_team(year, team, inputs, _diagnosis(team_limits))
                 return run.fail("infeasible", why)
             solved[_key(team, _pinned(team, inputs, pins))] = repaired
@@ -256,6 +268,63 @@ def _crews(
 ) -> tuple[dict[str, list[CrewNeed]], list[Team]]:
     teams = block_teams(year, b, assignment)
     return crew_needs(year, teams), teams
+
+
+def _mend_edge_runs(
+    year: ProgramYear,
+    jobs: list[tuple[Team, TeamInputs]],
+    results: list[TeamShifts],
+    limits: SolveLimits,
+) -> list[TeamShifts]:
+    """A repaired team may have given up the block-edge share of the run limit: block by block,
+    re-solve a team whose members' runs cross the edge too long, knowing the previous block as
+    solved (same calls and hand-overs); keep the old solution if that fails."""
+    most = year.program.rules.max_consecutive_working_days
+    results = list(results)
+    for b in range(1, year.blocks):
+        edge = b * BLOCK_DAYS
+        worked: dict[str, set[int]] = defaultdict(set)
+        for result in results:
+            for r, day, name in result.worked:
+                if edge - most - 1 <= day <= edge + most:
+                    worked[r].add(day)
+                    if year.timings[name].is_in_house_call:
+                        worked[r].add(day + 1)
+        for i, (team, inputs) in enumerate(jobs):
+            if team.block != b:
+                continue
+            limits_in: dict[str, int] = {}
+            for r in team.members:
+                tail = next(n for n in range(most + 2) if edge - 1 - n not in worked[r])
+                head = next(n for n in range(most + 2) if edge + n not in worked[r])
+                if tail + head > most:
+                    limits_in[r] = max(0, most - tail)
+            if not limits_in:
+                continue
+            with_limit = replace(inputs, head_limit=tuple(sorted(limits_in.items())))
+            for relax in ((), ("edge_runs",)):
+                mended = solve_team(year, team, with_limit, limits, relax=relax)
+                # never at the price of longer runs into the next block
+                before, after = _tails(year, results[i]), _tails(year, mended)
+                if mended.outcome.solutions and all(map(int.__le__, after, before)):
+                    results[i] = mended
+                    break
+    return results
+
+
+def _tails(year: ProgramYear, result: TeamShifts) -> tuple[int, ...]:
+    """Per member, the working days that end the block (for comparing two solutions)."""
+    b = result.team.block
+    end = b * BLOCK_DAYS + year.block_length(b)
+    days: dict[str, set[int]] = defaultdict(set)
+    for r, day, name in result.worked:
+        days[r].add(day)
+        if year.timings[name].is_in_house_call:
+            days[r].add(day + 1)
+    return tuple(
+        next(n for n in range(BLOCK_DAYS + 2) if end - 1 - n not in days[r])
+        for r in result.team.members
+    )
 
 
 def effort(year: ProgramYear) -> float:
@@ -279,10 +348,18 @@ def _ran_out(deadline: float | None, time_limit: float | None, what: str) -> str
 def _best_so_far(
     year: ProgramYear, run: _Run, results: list[TeamShifts], time_limit: float | None
 ) -> GenerationResult:
-    """The time limit ran out with some teams unplaced: keep every team placed so far."""
+    """The time limit ran out with some teams unplaced: keep every team placed so far (if the
+    caller asked for a partial year)."""
     missing = [r.team for r in results if r.outcome.solutions == 0]
     placed = [w for r in results for w in r.worked]
     first = missing[0]
+    if not run.keep_partial:
+        return run.fail(
+            "timeout",
+            f"the time limit ({time_limit:g} s) ran out while placing the shifts of {first.label} "
+            f"in {year.block_label(first.block)}, before a complete schedule was found; "
+            "allow more time",
+        )
     gaps = sum(year.block_length(t.block) * sum(d.count for d in t.demands) for t in missing)
     explanation = (
         f"the time limit ({time_limit:g} s) ran out while placing the shifts of {first.label} in "

@@ -60,6 +60,7 @@ class TeamInputs:
     linked_before: frozenset[str] = frozenset()  # members with call in the previous block too
     linked_after: frozenset[str] = frozenset()  # and in the next one
     crew: tuple[CrewNeed, ...] = ()  # minimum seniority the team provides every day
+    head_limit: tuple[tuple[str, int], ...] = ()  # (member, most working days opening the block)
 
 
 Shifts = dict[tuple[int, str], cp_model.IntVar]  # (day of the block, shift) -> works it
@@ -123,7 +124,8 @@ def _solve_team(
         if "spacing" not in relax:
             _call_spacing(tm, r, own, inputs)
         if "days_off" not in relax:
-            _runs(tm, own, inputs.edge_in.get(r), edges="edge_runs" not in relax)
+            head = dict(inputs.head_limit).get(r)
+            _runs(tm, own, inputs.edge_in.get(r), edges="edge_runs" not in relax, opening=head)
     _coverage(tm)
     _seniority(tm, inputs.crew)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
@@ -228,7 +230,9 @@ def _no_q3_chain_across_edges(
                 tm.model.add(sum(calls) <= CHAIN)
 
 
-def _runs(tm: TeamModel, own: Shifts, came: str | None, *, edges: bool) -> None:
+def _runs(
+    tm: TeamModel, own: Shifts, came: str | None, *, edges: bool, opening: int | None = None
+) -> None:
     """At most the program's number of working days (and of nights) in a row. Runs across a
     block edge are bounded by splitting the limit: at most ``tail`` working days end a block
     and at most ``head`` begin one (see :func:`run_split`)."""
@@ -250,6 +254,8 @@ def _runs(tm: TeamModel, own: Shifts, came: str | None, *, edges: bool) -> None:
     head, tail = run_split(year, rules.max_consecutive_working_days)
     if not edges:  # a repair's last resort: runs across the block edges are checked afterwards
         head = tail = tm.days
+    if opening is not None:  # the previous block as solved leaves this much of the limit
+        head = min(head, opening)
     _bounded_runs(tm, working, rules.max_consecutive_working_days, head, tail)
     nightly = [s for s in tm.names if year.timings[s].kind is ShiftKind.NIGHT]
     if nightly:
@@ -325,7 +331,8 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
         cost += _calls(tm, own, call, planned, working, repair="calls" in relax, top=top)
         for kind, who, planned in inputs.special:
             if who == r and "no_special" not in relax:
-                cost += _special_calls(tm, own, call, kind, planned, hard="special" not in relax)
+                hard = "special" not in relax
+                cost += _special_calls(tm, own, call, kind, planned, hard=hard)
     came = inputs.edge_in.get(r)
     spill_in = tm.year.timings[came].spill if came is not None else 0
     if working >= 7 and "hours" not in relax:

@@ -165,25 +165,54 @@ def test_a_time_limit_in_the_shift_phase_keeps_the_best_schedule(
 
     monkeypatch.setattr(generator, "_solve_teams", solve_then_run_out)
     monkeypatch.setattr(time, "monotonic", lambda: real_monotonic() + (1e6 if late else 0.0))
-    result = generate_schedule(small_program, time_limit=600)
+    result = generate_schedule(small_program, time_limit=600, keep_partial=True)
     assert result.status == "timeout" and result.schedule is not None
     assert result.explanation is not None
     assert result.explanation.startswith("the time limit (600 s) ran out while placing the shifts")
     assert "the best schedule so far is kept" in result.explanation
     assert len(result.schedule.shifts) > 1000
     assert validate_schedule(result.schedule).valid
+    late.clear()  # without keep_partial (the job queue's default): no incomplete year
+    result = generate_schedule(small_program, time_limit=600)
+    assert result.status == "timeout" and result.schedule is None
+    assert result.explanation is not None and "allow more time" in result.explanation
 
 
 def test_a_scaled_program_generates_clean() -> None:
-    """The synthetic program (the demo's teams times k) at 72 residents; 150, 300 and 500 are
-    in the benchmark (benchmarks/bench_generator.py --scale)."""
-    program = scaled_program(72)
-    assert len(program.roster()) == 72
-    assert program.staffing["WARDS"] == {"interns": 8, "seniors": 8}
+    """The synthetic program (the demo's teams times k) at 150 residents: WARDS works as firms;
+    300 and 500 residents are in the benchmark (benchmarks/bench_generator.py)."""
+    program = scaled_program(150)
+    assert len(program.roster()) == 150
+    assert program.staffing["WARDS"] == {"interns": 16, "seniors": 16}
     assert scaled_program(500).staffing["NF"] == {"interns": 26, "seniors": 26}
     result = generate_schedule(program, seed=0)
     assert result.schedule is not None, result.explanation
     assert validate_schedule(result.schedule, strict=True).violations == ()
+    assert coverage_ok(program, result)
+    quality = year_quality(result.schedule, program.holiday_dates())
+    assert quality.q2_pairs == 0 and quality.clinic_on_holidays == 0
+
+
+def coverage_ok(program: Program, result: GenerationResult) -> bool:
+    """Every coverage requirement of the program met on every day (counted from the file)."""
+    assert result.schedule is not None and result.assignment is not None
+    group = {r.id: program.group_of(r.pgy) for r in program.roster()}
+    worked: dict[tuple[int, ShiftKind], set[str]] = defaultdict(set)
+    for shift in result.schedule.shifts:
+        worked[(shift.start.date() - program.academic_year_start).days, shift.kind].add(
+            shift.resident
+        )
+    kinds = {s.name: s.kind for s in program.shifts}
+    for day in range(program.days):
+        block = min(day // 28, program.blocks - 1)
+        for req in program.coverage:
+            on = {r for r, rots in result.assignment.items() if rots[block] == req.rotation}
+            for scope in [None] if req.scope == "combined" else program.groups:
+                members = {r for r in on if scope is None or group[r] == scope}
+                n = len(members & worked[day, kinds[req.shift]])
+                if n < req.count or (req.exactly is not None and n != req.exactly):
+                    return False
+    return True
 
 
 def _one_group_program(small_program: Program, seniority: list[dict[str, Any]]) -> Program:
