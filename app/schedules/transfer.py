@@ -17,8 +17,11 @@ the period ends holding exactly one file. SQLite allows one writer at a time alr
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+import itertools
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +43,7 @@ from app.schedules.shifts import ensure_no_swaps
 from app.schedules.years import active_year, ensure_year, year_holding
 
 IMPORT_LOCK_KEY = 0x5C4ED01E
+INSERT_BATCH = 2000  # rows per INSERT of an import
 """The PostgreSQL advisory lock key every import holds until its transaction ends."""
 
 
@@ -53,6 +57,17 @@ async def _serialize_imports(session: AsyncSession) -> None:
         )
     else:
         await take_write_lock(session, Shift)
+
+
+async def _insert_in_batches(
+    session: AsyncSession, model: type[Shift] | type[Leave], rows: Iterable[dict[str, Any]]
+) -> None:
+    """Insert ``rows`` a batch at a time, letting other requests run in between: building a
+    whole year's rows in one call held the event loop for seconds (126k shifts)."""
+    source = iter(rows)
+    while batch := list(itertools.islice(source, INSERT_BATCH)):
+        await session.execute(insert(model), batch)
+        await asyncio.sleep(0)
 
 
 def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -156,28 +171,22 @@ async def import_schedule(session: AsyncSession, schedule: ScheduleFile) -> Impo
         delete(Leave).where(Leave.start_date <= period.end, Leave.end_date >= period.start)
     )
     await _ensure_no_clash_outside(session, schedule, ids)
-    if schedule.shifts:
-        await session.execute(
-            insert(Shift),
-            [
-                {
-                    "person_id": ids[s.resident],
-                    "start_at": s.start,
-                    "end_at": s.end,
-                    "kind": s.kind,
-                    "worked_minutes": s.worked_minutes,
-                }
-                for s in schedule.shifts
-            ],
-        )
-    if schedule.leave:
-        await session.execute(
-            insert(Leave),
-            [
-                {"person_id": ids[v.resident], "start_date": v.start, "end_date": v.end}
-                for v in schedule.leave
-            ],
-        )
+    shift_rows = (
+        {
+            "person_id": ids[s.resident],
+            "start_at": s.start,
+            "end_at": s.end,
+            "kind": s.kind,
+            "worked_minutes": s.worked_minutes,
+        }
+        for s in schedule.shifts
+    )
+    await _insert_in_batches(session, Shift, shift_rows)
+    leave_rows = (
+        {"person_id": ids[v.resident], "start_date": v.start, "end_date": v.end}
+        for v in schedule.leave
+    )
+    await _insert_in_batches(session, Leave, leave_rows)
     await session.flush()
     return ImportSummary(
         academic_year_id=year.id,
