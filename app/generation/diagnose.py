@@ -26,6 +26,8 @@ def explain_rotations(year: ProgramYear, group: str, limits: SolveLimits) -> str
         for r in year.program.rotations
         if r.max_consecutive_blocks is not None
     )
+    if (why := _eligibility_or_assignments(year, group, limits)) is not None:
+        return who + why
     seniority = [r for r in year.program.seniority if provider_group(year, r) == group]
     if seniority and plan_rotations(year, limits, relax=("seniority",)).outcome.status in (
         _FEASIBLE
@@ -47,6 +49,35 @@ def explain_rotations(year: ProgramYear, group: str, limits: SolveLimits) -> str
     if plan_rotations(year, limits, relax=("consecutive",)).outcome.status in _FEASIBLE:
         return f"{who}the per-block staffing cannot be met while keeping {rules}"
     return f"{who}the per-block staffing counts cannot be met"
+
+
+def _eligibility_or_assignments(year: ProgramYear, group: str, limits: SolveLimits) -> str | None:
+    """Rotations limited by PGY, or fixed in advance, that the rest of the plan cannot honour."""
+    program = year.program
+    members = set(year.members(group))
+    limited = [
+        r
+        for r in program.rotations
+        if r.min_pgy is not None and any(not r.eligible(year.pgy[m]) for m in members)
+    ]
+    if limited and _rotations_feasible(year, limits, "eligibility"):
+        names = ", ".join(f"{r.name} (PGY-{r.min_pgy} and above)" for r in limited)
+        return (
+            f"the PGY limits on {names} leave too few eligible residents to staff every block "
+            "while keeping the other rotation rules"
+        )
+    fixed = [a for a in program.assignments if a.resident in members]
+    if fixed and _rotations_feasible(year, limits, "assignments"):
+        listed = ", ".join(f"{a.resident} on {a.rotation} in block {a.block}" for a in fixed)
+        return (
+            f"the pre-assigned rotations ({listed}) cannot all be kept together with the "
+            "per-block staffing and the other rotation rules"
+        )
+    return None
+
+
+def _rotations_feasible(year: ProgramYear, limits: SolveLimits, relax: str) -> bool:
+    return plan_rotations(year, limits, relax=(relax,)).outcome.status in _FEASIBLE
 
 
 def explain_calls(year: ProgramYear, assignment: dict[str, list[str]], limits: SolveLimits) -> str:

@@ -16,7 +16,7 @@ WEEK_MINUTES = 80 * 60
 
 
 def precheck(year: ProgramYear) -> list[str]:
-    return _staffing(year) + _coverage(year)
+    return _staffing(year) + _coverage(year) + _eligibility(year) + _pre_assigned(year)
 
 
 def _staffing(year: ProgramYear) -> list[str]:
@@ -119,3 +119,40 @@ def _capacity(year: ProgramYear, label: str, shift: str, count: int, members: in
     if timing.spill and timing.end > DAY and timing.is_in_house_call and members < 2 * count:
         return [f"{label} needs {2 * count} residents so post-call residents can rest"]
     return []
+
+
+def _eligibility(year: ProgramYear) -> list[str]:
+    """A rotation open to PGY-n and above only needs enough of them in each group it staffs."""
+    problems: list[str] = []
+    program = year.program
+    for rotation in program.rotations:
+        if rotation.min_pgy is None:
+            continue
+        for group in program.groups:
+            need = staffed_count(year, rotation.name, group)
+            eligible = [r for r in year.members(group) if rotation.eligible(year.pgy[r])]
+            if need > len(eligible):
+                problems.append(
+                    f"{rotation.name} is open to PGY-{rotation.min_pgy} and above only and needs "
+                    f"{need} {group} per block, but only {len(eligible)} {group} are "
+                    f"PGY-{rotation.min_pgy} or above"
+                )
+    return problems
+
+
+def _pre_assigned(year: ProgramYear) -> list[str]:
+    """No block may have more residents pre-assigned to a rotation than it takes."""
+    problems: list[str] = []
+    program = year.program
+    counts: dict[tuple[str, int, str], int] = {}
+    for a in program.assignments:
+        key = (a.rotation, a.block, year.group[a.resident])
+        counts[key] = counts.get(key, 0) + 1
+    for (rotation, block, group), count in counts.items():
+        need = staffed_count(year, rotation, group)
+        if count > need:
+            problems.append(
+                f"{count} {group} are pre-assigned to {rotation} in block {block}, but it takes "
+                f"only {need} {group} per block"
+            )
+    return problems

@@ -63,6 +63,11 @@ class RotationSpec(_Strict):
     max_consecutive_blocks: int | None = Field(default=None, ge=1)
     # A fixed weekly pattern (e.g. clinic Mon-Fri): the rotation's one shift on these weekdays.
     weekly_pattern: list[Weekday] | None = None
+    # Eligibility: only residents of PGY-min_pgy or above may work the rotation.
+    min_pgy: int | None = Field(default=None, ge=1, le=10)
+
+    def eligible(self, pgy: int) -> bool:
+        return self.min_pgy is None or pgy >= self.min_pgy
 
 
 class CoverageRequirement(_Strict):
@@ -105,6 +110,14 @@ class ResidentSpec(_Strict):
     name: str | None = Field(default=None, max_length=200)
 
 
+class PreAssignment(_Strict):
+    """A rotation fixed in advance: ``resident`` works ``rotation`` in ``block`` (1-based)."""
+
+    resident: str
+    block: int = Field(ge=1)
+    rotation: str
+
+
 class LeaveRequest(_Strict):
     resident: str
     start: date
@@ -135,6 +148,7 @@ class Program(_Strict):
     # A list of dates, or a country code for its public holidays ("US": federal holidays).
     holidays: list[date] | str = Field(default_factory=list)
     seniority: list[SeniorityRule] = Field(default_factory=list)  # minimum seniority per crew
+    assignments: list[PreAssignment] = Field(default_factory=list)  # rotations fixed in advance
 
     def holiday_dates(self) -> list[date]:
         """The holidays inside the year, in order."""
@@ -287,6 +301,7 @@ def _check_references(p: Program) -> None:
     if p.residents is not None:  # else the roster is made from the classes
         _check_listed_residents(p, p.residents)
     _check_requests(p, {person.id for person in roster})
+    _check_assignments(p, {person.id: person.pgy for person in roster})
     if isinstance(p.holidays, str):
         try:
             p.holiday_dates()
@@ -326,6 +341,8 @@ def _check_rotations(p: Program) -> None:
             _fail(f"rotations[{i}].shifts", "a rotation may use at most one in-house call shift")
         if r.weekly_pattern is not None:
             _check_weekly_pattern(p, i, r)
+        if r.min_pgy is not None and all(c.pgy < r.min_pgy for c in p.classes):
+            _fail(f"rotations[{i}].min_pgy", f"no class is PGY-{r.min_pgy} or above")
         if r.name not in p.staffing:
             _fail("staffing", f"no staffing for rotation {r.name!r}")
 
@@ -393,3 +410,28 @@ def _check_requests(p: Program, ids: set[str]) -> None:
     for i, pref in enumerate(p.preferences):
         if pref.resident not in ids:
             _fail(f"preferences[{i}].resident", f"unknown resident {pref.resident!r}")
+
+
+def _check_assignments(p: Program, pgy: dict[str, int]) -> None:
+    """Pre-assigned rotations name a known resident, block and rotation the resident may work,
+    and at most one rotation per resident and block."""
+    seen: set[tuple[str, int]] = set()
+    names = {r.name for r in p.rotations}
+    for i, a in enumerate(p.assignments):
+        where = f"assignments[{i}]"
+        if a.resident not in pgy:
+            _fail(f"{where}.resident", f"unknown resident {a.resident!r}")
+        if a.rotation not in names:
+            _fail(f"{where}.rotation", f"unknown rotation {a.rotation!r}")
+        if a.block > p.blocks:
+            _fail(f"{where}.block", f"block {a.block} is past the year's last block {p.blocks}")
+        if (a.resident, a.block) in seen:
+            _fail(where, f"{a.resident} is already assigned a rotation in block {a.block}")
+        seen.add((a.resident, a.block))
+        rotation = p.rotation(a.rotation)
+        if not rotation.eligible(pgy[a.resident]):
+            _fail(
+                where,
+                f"{a.rotation} is for PGY-{rotation.min_pgy} and above; "
+                f"{a.resident} is PGY-{pgy[a.resident]}",
+            )

@@ -26,7 +26,9 @@ from app.generation.timing import conflicts
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
 
-Relaxation = str  # "balance" | "consecutive" | "call_blocks" | "leave": rule families dropped
+# "balance" | "consecutive" | "call_blocks" | "leave" | "seniority" | "eligibility" |
+# "assignments": rule families dropped
+Relaxation = str
 Assignment = dict[str, list[str]]  # resident -> rotation name per block
 
 
@@ -104,7 +106,8 @@ def _plan_group(
         need = staffed_count(year, rotation.name, group)
         _staffing(g, rotation.name, need)
         if balance and "balance" not in relax:
-            _within_one_of_average(g, [rotation.name], need * year.blocks)
+            eligible = _eligible(g, rotation.name, relax)
+            _within_one_of_average(g, [rotation.name], need * year.blocks, eligible)
     if "consecutive" not in relax:
         _consecutive_blocks(g)
     if balance and "call_blocks" not in relax:
@@ -113,6 +116,10 @@ def _plan_group(
         _seniority(g)
     if "leave" not in relax:
         _leave_capacity(g)
+    if "eligibility" not in relax:
+        _eligibility(g)
+    if "assignments" not in relax:
+        _pre_assigned(g)
     if penalty := _leave_on_covered_rotations(g):
         g.model.minimize(sum(penalty))
     return _solve_plan(g, limits)
@@ -135,14 +142,61 @@ def _staffing(g: GroupModel, rotation: str, need: int) -> None:
         g.model.add(sum(g.x[r, b, rotation] for r in g.members) == need)
 
 
-def _within_one_of_average(g: GroupModel, rotations: list[str], total: int) -> None:
-    """Each member's yearly blocks on ``rotations`` within one of an even share of ``total``."""
-    if not g.members:
+def _within_one_of_average(
+    g: GroupModel, rotations: list[str], total: int, members: list[str] | None = None
+) -> None:
+    """Each member's yearly blocks on ``rotations`` within one of an even share of ``total``
+    (shared among ``members``, by default the whole group). In a group where some rotation is
+    closed to some members the shares differ by class: there, within one of the class's own."""
+    members = g.members if members is None else members
+    if not members:
         return
-    lo, hi = total // len(g.members), -(-total // len(g.members))
-    for r in g.members:
+    if _limited(g):
+        for pgy in sorted({g.year.pgy[r] for r in members}):
+            low = g.model.new_int_var(0, g.year.blocks, "")
+            for r in (r for r in members if g.year.pgy[r] == pgy):
+                count = sum(g.x[r, b, n] for b in range(g.year.blocks) for n in rotations)
+                g.model.add(count >= low)
+                g.model.add(count <= low + 1)
+        return
+    lo, hi = total // len(members), -(-total // len(members))
+    for r in members:
         count = sum(g.x[r, b, n] for b in range(g.year.blocks) for n in rotations)
         g.model.add_linear_constraint(count, lo, hi)
+
+
+def _limited(g: GroupModel) -> bool:
+    """Is some rotation closed to some member of the group (by PGY)?"""
+    return any(
+        not rotation.eligible(g.year.pgy[r])
+        for rotation in g.year.program.rotations
+        for r in g.members
+    )
+
+
+def _eligible(g: GroupModel, rotation: str, relax: Collection[Relaxation]) -> list[str]:
+    """The members who may work ``rotation`` (all of them when eligibility is dropped)."""
+    if "eligibility" in relax:
+        return g.members
+    spec = g.year.program.rotation(rotation)
+    return [r for r in g.members if spec.eligible(g.year.pgy[r])]
+
+
+def _eligibility(g: GroupModel) -> None:
+    """Nobody works a rotation below its ``min_pgy``."""
+    for rotation in g.year.program.rotations:
+        for r in g.members:
+            if not rotation.eligible(g.year.pgy[r]):
+                for b in range(g.year.blocks):
+                    g.model.add(g.x[r, b, rotation.name] == 0)
+
+
+def _pre_assigned(g: GroupModel) -> None:
+    """The program file's pre-assigned rotations hold."""
+    members = set(g.members)
+    for a in g.year.program.assignments:
+        if a.resident in members:
+            g.model.add(g.x[a.resident, a.block - 1, a.rotation] == 1)
 
 
 def _consecutive_blocks(g: GroupModel) -> None:

@@ -10,6 +10,7 @@ import pytest
 from app.generation import ProgramFileError, demo_program, parse_program
 from app.generation.program import (
     Program,
+    _check_assignments,
     _check_coverage,
     _check_listed_residents,
     _check_references,
@@ -31,6 +32,19 @@ def _listed(p: Program) -> None:
 
 def _requests(p: Program) -> None:
     _check_requests(p, {person.id for person in p.roster()})
+
+
+def _assignments(p: Program) -> None:
+    _check_assignments(p, {person.id: person.pgy for person in p.roster()})
+
+
+def _assign(*items: tuple[str, int, str]) -> Mutation:
+    fixed = [{"resident": r, "block": b, "rotation": n} for r, b, n in items]
+    return lambda d: d.update(assignments=fixed)
+
+
+def _senior_icu(d: dict[str, Any]) -> None:
+    d["rotations"][1]["min_pgy"] = 2
 
 
 def _roster(count: int, *extra: dict[str, Any]) -> Mutation:
@@ -177,6 +191,36 @@ CASES: list[tuple[Mutation, Section, str]] = [
         _requests,
         "preferences[0].resident: unknown resident 'nobody'",
     ),
+    (
+        lambda d: d["rotations"][1].update(min_pgy=4),
+        _check_rotations,
+        "rotations[1].min_pgy: no class is PGY-4 or above",
+    ),
+    (
+        _assign(("pgy1-01", 1, "NF"), ("nobody", 2, "NF")),
+        _assignments,
+        "assignments[1].resident: unknown resident 'nobody'",
+    ),
+    (
+        _assign(("pgy1-01", 1, "ER")),
+        _assignments,
+        "assignments[0].rotation: unknown rotation 'ER'",
+    ),
+    (
+        _assign(("pgy1-01", 14, "NF")),
+        _assignments,
+        "assignments[0].block: block 14 is past the year's last block 13",
+    ),
+    (
+        _assign(("pgy1-01", 3, "NF"), ("pgy1-01", 3, "WARDS")),
+        _assignments,
+        "assignments[1]: pgy1-01 is already assigned a rotation in block 3",
+    ),
+    (
+        lambda d: (_senior_icu(d), _assign(("pgy2-01", 4, "ICU"), ("pgy1-03", 4, "ICU"))(d)),
+        _assignments,
+        "assignments[1]: ICU is for PGY-2 and above; pgy1-03 is PGY-1",
+    ),
 ]
 
 
@@ -214,3 +258,37 @@ def test_the_first_error_in_check_order_is_reported() -> None:
 
     with pytest.raises(ProgramFileError, match=r"^staffing: no staffing for rotation 'WARDS'$"):
         _check_references(_unchecked(two_errors))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"min_pgy": 0}, "rotations[1].min_pgy: Input should be greater than or equal to 1"),
+        ({"min_pgy": "senior"}, "rotations[1].min_pgy: Input should be a valid integer"),
+    ],
+)
+def test_a_bad_min_pgy_is_named(change: dict[str, Any], expected: str) -> None:
+    data = demo_program("small").model_dump(mode="json")
+    data["rotations"][1].update(change)
+    with pytest.raises(ProgramFileError) as err:
+        parse_program(data)
+    assert str(err.value).startswith(expected)
+
+
+def test_a_block_before_the_first_is_named() -> None:
+    data = demo_program("small").model_dump(mode="json")
+    data["assignments"] = [{"resident": "pgy1-01", "block": 0, "rotation": "NF"}]
+    with pytest.raises(ProgramFileError, match=r"^assignments\[0\]\.block: Input should be"):
+        parse_program(data)
+
+
+def test_eligibility_and_pre_assignments_that_fit_are_accepted() -> None:
+    data = demo_program("small").model_dump(mode="json")
+    _senior_icu(data)
+    _assign(("pgy2-01", 4, "ICU"), ("pgy1-03", 4, "NF"))(data)
+    program = parse_program(data)
+    assert program.rotation("ICU").min_pgy == 2
+    assert [(a.resident, a.block, a.rotation) for a in program.assignments] == [
+        ("pgy2-01", 4, "ICU"),
+        ("pgy1-03", 4, "NF"),
+    ]
