@@ -39,13 +39,13 @@ test-deps:
 # Prometheus, Alertmanager and Pushgateway (Debian packages) on loopback, scraping the app on
 # 127.0.0.1:8000; generated files, pid files and data under data/stack. STACK_ARGS passes
 # options, e.g. make stack STACK_ARGS="--target 127.0.0.1:8001".
-stack: install
+stack: $(VENV)/.synced-runtime
 	$(BIN)/residency-scheduler stack up $(STACK_ARGS)
 
-stack-status: install
+stack-status: $(VENV)/.synced-runtime
 	$(BIN)/residency-scheduler stack status
 
-stack-down: install
+stack-down: $(VENV)/.synced-runtime
 	$(BIN)/residency-scheduler stack down
 
 test: install test-deps
