@@ -108,6 +108,8 @@ def generate(
     except OSError as exc:
         raise fail(f"{out}: cannot write ({exc.strerror})") from None
     console.print(_summary(result, out), markup=False, highlight=False)
+    for sentence in result.refused_leave:
+        console.print(sentence, markup=False, highlight=False)
     if result.status == "timeout":  # the best schedule so far, written but incomplete
         console.print(f"timeout: {result.explanation}", markup=False, highlight=False)
         raise typer.Exit(EXIT_NO_SCHEDULE)

@@ -20,13 +20,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.generation.assemble import to_schedule_file
 from app.generation.callplan import SPECIAL, CallPlan, Pins, call_shift, plan_calls
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
-from app.generation.precheck import precheck
+from app.generation.precheck import grant_leave, precheck
 from app.generation.program import Program
 from app.generation.rotations import plan_rotations
 from app.generation.seniority import CrewNeed, crew_needs
@@ -83,6 +83,8 @@ class GenerationResult:
     explanation: str | None = None
     phases: tuple[PhaseStats, ...] = ()
     assignment: dict[str, list[str]] | None = None  # resident -> rotation per block
+    # leave requests refused before solving, one plain sentence each (program ``leave_requests``)
+    refused_leave: list[str] = field(default_factory=list)
 
 
 class _Run:
@@ -94,6 +96,7 @@ class _Run:
         self.solutions = 0
         self.phases: list[PhaseStats] = []
         self.keep_partial = False
+        self.refused_leave: list[str] = []
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -131,6 +134,7 @@ class _Run:
             time_to_first_feasible=None,
             explanation=explanation,
             phases=tuple(self.phases),
+            refused_leave=list(self.refused_leave),
         )
 
 
@@ -147,6 +151,7 @@ def generate_schedule(
     run = _Run(on_progress)
     run.keep_partial = keep_partial
     deadline = None if time_limit is None else time.monotonic() + time_limit
+    program, run.refused_leave = grant_leave(program)
     year = ProgramYear(program)
 
     run.report("checks", None, None)
@@ -186,6 +191,7 @@ def generate_schedule(
         time_to_first_feasible=wall,  # phases run in sequence: the first full year is the last
         phases=tuple(run.phases),
         assignment=assignment,
+        refused_leave=list(run.refused_leave),
     )
 
 
@@ -378,6 +384,7 @@ def _best_so_far(
         time_to_first_feasible=None,
         explanation=explanation,
         phases=tuple(run.phases),
+        refused_leave=list(run.refused_leave),
     )
 
 

@@ -6,8 +6,8 @@ status. Passing them all does not prove feasibility (the solver-side diagnosis c
 
 from __future__ import annotations
 
-from app.generation.program import REST
-from app.generation.rotations import staffed_count
+from app.generation.program import REST, LeaveRequest, Program
+from app.generation.rotations import daily_need, staffed_count
 from app.generation.timing import DAY, ShiftTiming
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
@@ -17,6 +17,50 @@ WEEK_MINUTES = 80 * 60
 
 def precheck(year: ProgramYear) -> list[str]:
     return _staffing(year) + _coverage(year) + _eligibility(year) + _pre_assigned(year)
+
+
+def grant_leave(program: Program) -> tuple[Program, list[str]]:
+    """Grant ``leave_requests`` by priority (higher first; ties: earlier start, then resident),
+    each whole or not at all: a request is refused when on one of its days too few of the
+    resident's group would be left for what its rotations need at work every day (coverage plus
+    post-call rest, as in the leave diagnosis). Returns the program with the granted requests
+    added to its leave, and one sentence per refused request."""
+    if not program.leave_requests:
+        return program, []
+    year = ProgramYear(program)
+    needs = {
+        g: {r.name: n for r in program.rotations if (n := daily_need(year, r.name, g))}
+        for g in program.groups
+    }
+    away = {r: set(days) for r, days in year.leave.items()}
+    granted: list[LeaveRequest] = []
+    refused: list[str] = []
+    start = program.academic_year_start
+    order = sorted(program.leave_requests, key=lambda q: (-q.priority, q.start, q.resident))
+    for ask in order:
+        group = year.group[ask.resident]
+        busy, total = needs[group], sum(needs[group].values())
+        members = year.members(group)
+        days = range((ask.start - start).days, (ask.end - start).days + 1)
+        short = None
+        for day in days:
+            if day in away[ask.resident]:
+                continue
+            left = sum(1 for r in members if day not in away[r]) - 1
+            if left < total:
+                short = (day, left)
+                break
+        if short is None:
+            away[ask.resident].update(days)
+            granted.append(LeaveRequest(resident=ask.resident, start=ask.start, end=ask.end))
+            continue
+        day, left = short
+        refused.append(
+            f"{ask.resident}'s leave {ask.start.isoformat()} to {ask.end.isoformat()} refused: "
+            f"on {year.day_date(day).isoformat()} the {group} could not staff "
+            f"{', '.join(busy)} ({total} needed, {left} left)"
+        )
+    return program.model_copy(update={"leave": [*program.leave, *granted]}), refused
 
 
 def _staffing(year: ProgramYear) -> list[str]:

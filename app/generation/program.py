@@ -124,6 +124,12 @@ class LeaveRequest(_Strict):
     end: date  # inclusive
 
 
+class LeaveAsk(LeaveRequest):
+    """Leave that may be refused: granted before solving in ``priority`` order (higher first)."""
+
+    priority: int = 0
+
+
 class Preference(_Strict):
     resident: str
     days_off: list[Weekday] = Field(default_factory=list)
@@ -142,7 +148,8 @@ class Program(_Strict):
     staffing: dict[str, dict[str, int | Literal["rest"]]]  # rotation -> group -> per block
     coverage: list[CoverageRequirement] = Field(default_factory=list)
     rules: ProgramRules = Field(default_factory=ProgramRules)
-    leave: list[LeaveRequest] = Field(default_factory=list)
+    leave: list[LeaveRequest] = Field(default_factory=list)  # always granted
+    leave_requests: list[LeaveAsk] = Field(default_factory=list)  # granted while staffing allows
     preferences: list[Preference] = Field(default_factory=list)
     # Holidays: clinics (weekly-pattern rotations) are closed, holiday call is shared fairly.
     # A list of dates, or a country code for its public holidays ("US": federal holidays).
@@ -398,9 +405,12 @@ def _check_listed_residents(p: Program, residents: list[ResidentSpec]) -> None:
 
 
 def _check_requests(p: Program, ids: set[str]) -> None:
-    """Leave and preferences name known residents; leave lies within the year."""
-    for i, leave in enumerate(p.leave):
-        where = f"leave[{i}]"
+    """Leave, leave requests and preferences name known residents; leave lies within the year."""
+    listed: list[tuple[str, LeaveRequest]] = [
+        *((f"leave[{i}]", e) for i, e in enumerate(p.leave)),
+        *((f"leave_requests[{i}]", e) for i, e in enumerate(p.leave_requests)),
+    ]
+    for where, leave in listed:
         if leave.resident not in ids:
             _fail(f"{where}.resident", f"unknown resident {leave.resident!r}")
         if leave.end < leave.start:

@@ -202,7 +202,8 @@ async def _finish(
         "outcome": result.status,
         "wall_time": result.wall_time,
         "objective": result.objective,
-        "explanation": result.explanation,
+        # refused leave requests are part of the answer, even for a schedule that was made
+        "explanation": "; ".join(filter(None, [result.explanation, *result.refused_leave])) or None,
     }
     if last is not None:
         done["progress"] = _progress(last)
