@@ -9,14 +9,12 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.core.metrics.catalog import TRACING_SPANS_DROPPED
 from app.db.engine import build_engine, is_sqlite
-from app.db.migrate import alembic_config
+from app.db.migrate import head_revision, stored_revision
 from app.doctor.result import CheckResult, fail, ok, skip
 from app.tracing.config import TracingConfig
 from app.tracing.exporters import plan_exporters
@@ -35,10 +33,6 @@ def _safe_url(url: str) -> str:
         return "DATABASE_URL"
 
 
-def _revisions(connection: Connection) -> set[str]:
-    return set(MigrationContext.configure(connection).get_current_heads())
-
-
 def _missing_sqlite_file(url: str) -> bool:
     file = make_url(url).database if is_sqlite(url) else None
     return bool(file) and file != ":memory:" and not Path(str(file)).exists()
@@ -46,7 +40,7 @@ def _missing_sqlite_file(url: str) -> bool:
 
 async def check_database(settings: Settings) -> CheckResult:
     where = _safe_url(settings.database_url)
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    needed = head_revision()
     fix_migrate = "run `residency-scheduler migrate` (with the same DATABASE_URL)"
     if _missing_sqlite_file(settings.database_url):  # connecting would create an empty one
         return fail(DATABASE, f"{where}: no such database file", fix_migrate)
@@ -54,7 +48,7 @@ async def check_database(settings: Settings) -> CheckResult:
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT * 2):
             async with engine.connect() as connection:
-                current = await connection.run_sync(_revisions)
+                stored = await stored_revision(connection)
     except Exception as exc:
         return fail(
             DATABASE,
@@ -64,13 +58,10 @@ async def check_database(settings: Settings) -> CheckResult:
         )
     finally:
         await engine.dispose()
-    if current == heads:
-        return ok(DATABASE, f"{where} at revision {', '.join(sorted(heads))}")
-    found = ", ".join(sorted(current)) or "no schema"
+    if stored == needed:
+        return ok(DATABASE, f"{where} at revision {needed}")
     return fail(
-        DATABASE,
-        f"{where} is at {found}; the code needs {', '.join(sorted(heads))}",
-        fix_migrate,
+        DATABASE, f"{where} is at {stored or 'no schema'}; the code needs {needed}", fix_migrate
     )
 
 
