@@ -117,7 +117,9 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
         for d in team.demands
         if all(conflicts(year.timings[d.shift], year.timings[n], 1) for n in names)
     ]
-    need = sum(d.count for d in team.demands) + sum(d.count for d in resting)
+    # a home call may be taken by someone working the day's shift: it needs nobody more
+    at_work = [d for d in team.demands if not year.timings[d.shift].is_home_call]
+    need = sum(d.count for d in at_work) + sum(d.count for d in resting)
     for d in range(1, year.block_length(team.block)):
         present = [r for r in team.members if not year.on_leave(r, first + d)]
         if len(present) < need:
@@ -134,17 +136,24 @@ def explain_team(year: ProgramYear, team: Team, inputs: TeamInputs, limits: Solv
     rules = year.program.rules
     run = rules.max_consecutive_working_days
     gap = rules.free_nights_between_calls
+    home_gap = rules.free_nights_between_home_calls
     checks = (
         (
             "days_off",
             f"{where}: {pool} with 1 day off in 7 and at most {run} working days in a row",
         ),
         ("spacing", f"{where}: {pool} with {gap} free nights between one resident's calls"),
+        (
+            "home_spacing",
+            f"{where}: {pool} with {home_gap} free nights between one resident's home calls",
+        ),
         ("hours", f"{where}: {pool} within 80 hours a week"),
         ("calls", f"{where}: the planned in-house call counts cannot be placed ({pool} with them)"),
         ("edges", f"{where}: the shifts handed over at the block edges leave too few to cover"),
     )
     for relax, message in checks:
+        if relax == "home_spacing" and team.rotation not in year.home_call_rotations:
+            continue
         outcome = solve_team(year, team, inputs, limits, relax=(relax,)).outcome
         if outcome.status in _FEASIBLE:
             return message

@@ -8,7 +8,10 @@ deterministic-time budgets):
 3. shifts — one small model per team per block (WARDS interns of block 3, ICU of block 7, ...).
 
 Everything that couples blocks lives in phase 2, so the phase-3 models are independent; they are
-solved two at a time. "optimal" means every phase model was solved to proven optimality.
+solved two at a time. Two passes follow: teams that could not take their weekend/holiday shares
+are made up for by re-sharing (and re-solving) the other blocks' shares, and runs of working days
+across block edges are mended (:mod:`app.generation.edge_runs`). "optimal" means every phase
+model was solved to proven optimality.
 The objective adds up the phases': leave days on covered rotations, call-count unevenness across
 blocks, night imbalance (x100) and preference points.
 Pure: no I/O, no logging.
@@ -17,15 +20,23 @@ Pure: no I/O, no logging.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.generation.assemble import to_schedule_file
-from app.generation.callplan import SPECIAL, CallPlan, Pins, call_shift, plan_calls
+from app.generation.callplan import (
+    SPECIAL,
+    CallPlan,
+    Pins,
+    call_shift,
+    plan_calls,
+    share_special,
+    special_days,
+)
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
+from app.generation.edge_runs import mend_edge_runs
 from app.generation.precheck import grant_leave, precheck
 from app.generation.program import Program
 from app.generation.rotations import plan_rotations
@@ -39,6 +50,7 @@ from app.schedules.file_format import ScheduleFile
 
 Phase = Literal["checks", "rotations", "calls", "shifts", "done"]
 MAX_REPAIRS = 5  # rounds of: plan calls, solve teams, let failed teams re-share their calls
+SPECIAL_ROUNDS = 2  # rounds of re-sharing weekend/holiday calls around teams that moved some
 PARALLEL_TEAMS = 2  # single-worker team models run side by side; the machine has 2 cores
 # Deterministic-time budgets in CP-SAT work units; one unit took 2-4 s of wall time here. The
 # demo program needs a fraction of each; hitting one ends that phase "feasible", not "optimal".
@@ -244,7 +256,18 @@ def _plan_and_place(
             status: Status = "feasible" if repairs else plan.outcome.status
             run.record("calls", replace(plan.outcome, status=status, wall=plan_wall))
             results = [solved[_key(t, i)] for t, i in jobs]
-            results = _mend_edge_runs(year, jobs, results, team_limits)
+            if deadline is None or time.monotonic() < deadline:
+                jobs, results = _even_out_special(
+                    year, plan, jobs, results, (team_limits, call_limits), solved, run
+                )
+            jobs, results = mend_edge_runs(
+                year,
+                _as_taken(year, jobs, results),
+                results,
+                lambda team, inputs, relax: solve_team(
+                    year, team, inputs, team_limits, relax=relax
+                ),
+            )
             merged = merge_outcomes([r.outcome for r in results])
             wall = time.perf_counter() - started - plan_wall
             run.record("shifts", replace(merged, wall=wall))
@@ -269,68 +292,98 @@ def _plan_and_place(
     )
 
 
+def _even_out_special(
+    year: ProgramYear,
+    plan: CallPlan,
+    jobs: list[tuple[Team, TeamInputs]],
+    results: list[TeamShifts],
+    limits: tuple[SolveLimits, SolveLimits],
+    solved: dict[_Key, TeamShifts],
+    run: _Run,
+) -> tuple[list[tuple[Team, TeamInputs]], list[TeamShifts]]:
+    """Teams that could not take their planned weekend/holiday calls exactly moved one here and
+    there; over a year that adds up. Keep what those teams did, share the other teams' weekend
+    and holiday calls again so each class's yearly counts come back within the smallest spread
+    possible, moving as few calls as it can, and re-solve only the teams whose shares changed.
+    A re-solved team that cannot take its new shares is kept as it is in the next round."""
+    team_limits, call_limits = limits
+    jobs, results = list(jobs), list(results)
+    teams = [[t for t, _ in jobs if t.block == b] for b in range(year.blocks)]
+    for _ in range(SPECIAL_ROUNDS):
+        realized: dict[tuple[str, str, int], int] = {}
+        fixed: dict[tuple[str, str, int], int] = {}
+        for (team, inputs), result in zip(jobs, results, strict=True):
+            done = _special_counts(year, team, inputs, result)
+            realized |= done
+            if any(done[kind, r, team.block] != n for kind, r, n in inputs.special):
+                fixed |= done
+        if not fixed:
+            break
+        counts = {
+            (r, team.block): n
+            for (team, _), result in zip(jobs, results, strict=True)
+            if (call := call_shift(year, team.rotation)) is not None
+            for r, n in result.calls(call).items()
+        }
+        shares = realized | share_special(
+            year,
+            teams,
+            counts,
+            call_limits,
+            plan.edge,
+            plan.late_free,
+            fixed=fixed,
+            previous=realized,
+        )
+        changed: dict[int, tuple[Team, TeamInputs]] = {}
+        for i, (team, inputs) in enumerate(jobs):
+            special = tuple((kind, r, shares[kind, r, team.block]) for kind, r, _ in inputs.special)
+            if special != inputs.special:
+                changed[i] = (team, replace(inputs, special=special))
+        if not changed:
+            break
+        fresh = [job for job in changed.values() if _key(*job) not in solved]
+        for job, result in zip(fresh, _solve_teams(year, fresh, team_limits, run), strict=True):
+            solved[_key(*job)] = result
+        for i, job in changed.items():
+            if solved[_key(*job)].outcome.solutions:  # else the team stays as it was
+                jobs[i], results[i] = job, solved[_key(*job)]
+    return jobs, results
+
+
+def _as_taken(
+    year: ProgramYear, jobs: list[tuple[Team, TeamInputs]], results: list[TeamShifts]
+) -> list[tuple[Team, TeamInputs]]:
+    """The jobs with the weekend/holiday calls each team took as its shares: a team re-solved
+    later (edge runs) keeps the year's counts if it can."""
+    taken = []
+    for (team, inputs), result in zip(jobs, results, strict=True):
+        done = _special_counts(year, team, inputs, result)
+        special = tuple((kind, r, done[kind, r, team.block]) for kind, r, _ in inputs.special)
+        taken.append((team, replace(inputs, special=special)))
+    return taken
+
+
+def _special_counts(
+    year: ProgramYear, team: Team, inputs: TeamInputs, result: TeamShifts
+) -> dict[tuple[str, str, int], int]:
+    """The weekend/holiday calls each member took, for the shares the team was given."""
+    call = call_shift(year, team.rotation)
+    b = team.block
+    first = b * BLOCK_DAYS
+    days = {kind: {first + d for d in special_days(year, kind, b)} for kind in SPECIAL}
+    taken = [(r, day) for r, day, name in result.worked if name == call]
+    return {
+        (kind, r, b): sum(1 for who, day in taken if who == r and day in days[kind])
+        for kind, r, _ in inputs.special
+    }
+
+
 def _crews(
     year: ProgramYear, b: int, assignment: dict[str, list[str]]
 ) -> tuple[dict[str, list[CrewNeed]], list[Team]]:
     teams = block_teams(year, b, assignment)
     return crew_needs(year, teams), teams
-
-
-def _mend_edge_runs(
-    year: ProgramYear,
-    jobs: list[tuple[Team, TeamInputs]],
-    results: list[TeamShifts],
-    limits: SolveLimits,
-) -> list[TeamShifts]:
-    """A repaired team may have given up the block-edge share of the run limit: block by block,
-    re-solve a team whose members' runs cross the edge too long, knowing the previous block as
-    solved (same calls and hand-overs); keep the old solution if that fails."""
-    most = year.program.rules.max_consecutive_working_days
-    results = list(results)
-    for b in range(1, year.blocks):
-        edge = b * BLOCK_DAYS
-        worked: dict[str, set[int]] = defaultdict(set)
-        for result in results:
-            for r, day, name in result.worked:
-                if edge - most - 1 <= day <= edge + most:
-                    worked[r].add(day)
-                    if year.timings[name].is_in_house_call:
-                        worked[r].add(day + 1)
-        for i, (team, inputs) in enumerate(jobs):
-            if team.block != b:
-                continue
-            limits_in: dict[str, int] = {}
-            for r in team.members:
-                tail = next(n for n in range(most + 2) if edge - 1 - n not in worked[r])
-                head = next(n for n in range(most + 2) if edge + n not in worked[r])
-                if tail + head > most:
-                    limits_in[r] = max(0, most - tail)
-            if not limits_in:
-                continue
-            with_limit = replace(inputs, head_limit=tuple(sorted(limits_in.items())))
-            for relax in ((), ("edge_runs",)):
-                mended = solve_team(year, team, with_limit, limits, relax=relax)
-                # never at the price of longer runs into the next block
-                before, after = _tails(year, results[i]), _tails(year, mended)
-                if mended.outcome.solutions and all(map(int.__le__, after, before)):
-                    results[i] = mended
-                    break
-    return results
-
-
-def _tails(year: ProgramYear, result: TeamShifts) -> tuple[int, ...]:
-    """Per member, the working days that end the block (for comparing two solutions)."""
-    b = result.team.block
-    end = b * BLOCK_DAYS + year.block_length(b)
-    days: dict[str, set[int]] = defaultdict(set)
-    for r, day, name in result.worked:
-        days[r].add(day)
-        if year.timings[name].is_in_house_call:
-            days[r].add(day + 1)
-    return tuple(
-        next(n for n in range(BLOCK_DAYS + 2) if end - 1 - n not in days[r])
-        for r in result.team.members
-    )
 
 
 def effort(year: ProgramYear) -> float:
@@ -404,6 +457,8 @@ def _key(team: Team, inputs: TeamInputs) -> _Key:
         inputs.special,
         tuple(sorted(inputs.linked_before)),
         tuple(sorted(inputs.linked_after)),
+        inputs.head_limit,
+        inputs.tail_limit,
     )
 
 
@@ -438,6 +493,7 @@ def _repair(
             pins.sides[r, b] = r in inputs.no_late_call
         if (r, b - 1) in plan_sides:
             pins.sides[r, b - 1] = r not in inputs.no_early_call
+    pins.special.update(_special_counts(year, team, inputs, result))
     moved = sum(abs(counts[r] - inputs.calls[r]) for r in inputs.calls)
     outcome = replace(
         result.outcome,
@@ -449,7 +505,12 @@ def _repair(
 
 def _pinned(team: Team, inputs: TeamInputs, pins: Pins) -> TeamInputs:
     """The team's inputs once the next plan honours its pins."""
-    return replace(inputs, calls={r: pins.calls[r, team.block] for r in inputs.calls})
+    b = team.block
+    return replace(
+        inputs,
+        calls={r: pins.calls[r, b] for r in inputs.calls},
+        special=tuple((kind, r, pins.special[kind, r, b]) for kind, r, _ in inputs.special),
+    )
 
 
 def _diagnosis(limits: SolveLimits) -> SolveLimits:
@@ -484,10 +545,31 @@ def _solve_teams(
     with ThreadPoolExecutor(max_workers=PARALLEL_TEAMS) as pool:
         # CP-SAT releases the GIL while solving; results are consumed in job order.
         for i, result in enumerate(
-            pool.map(lambda job: solve_team(year, job[0], job[1], limits), jobs), start=1
+            pool.map(lambda job: _solve_job(year, job[0], job[1], limits), jobs), start=1
         ):
             results.append(result)
             run.solutions += result.outcome.solutions
             objective += result.outcome.objective if result.outcome.solutions else 0.0
             run.report("shifts", objective, None, f"{i}/{len(jobs)} teams")
     return results
+
+
+def _solve_job(
+    year: ProgramYear, team: Team, inputs: TeamInputs, limits: SolveLimits
+) -> TeamShifts:
+    """The team's shifts under its plan. A day a member asked to keep free outranks the exact
+    weekend/holiday shares: if the plan's shares make the team work more such days than it
+    would without them, the team shares its weekend and holiday calls itself (the year's other
+    blocks make up for it, :func:`_even_out_special`)."""
+    result = solve_team(year, team, inputs, limits)
+    if not inputs.special or not result.outcome.solutions or not _asked_off(year, result):
+        return result
+    free = solve_team(year, team, inputs, limits, relax=("special", "no_special"))
+    if free.outcome.solutions and _asked_off(year, free) < _asked_off(year, result):
+        return free
+    return result
+
+
+def _asked_off(year: ProgramYear, result: TeamShifts) -> int:
+    """Preference points of the days worked that their residents asked to keep free."""
+    return sum(year.avoided_days[r].get(day, 0) for r, day, _ in result.worked)

@@ -8,7 +8,8 @@ claims the row, solves in a thread of its own (OR-Tools releases the GIL; one so
 per consumer: two cores are better spent on one solve than on two), writes progress and a
 heartbeat about once a second and stores the result (:mod:`app.generation.runner`).
 
-Any replica answers ``GET /generation-jobs/{id}`` from the row, and a restart forgets nothing:
+Any replica answers ``GET /generation-jobs/{id}`` from the row (and ``.../schedule``: the best
+year so far that a job whose time limit ran out keeps), and a restart forgets nothing:
 queued jobs wait for a consumer; a running job whose worker died (no heartbeat for
 ``STALE_AFTER`` seconds, or its process gone from this machine) is failed with an explanation
 a coordinator can act on.
@@ -21,7 +22,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,9 +91,10 @@ class GenerationJob:
     wall_time: float | None = None
     shifts: int | None = None
     academic_year_id: int | None = None
+    partial_schedule: bool = False  # a timeout's best year so far is kept with the job
 
     @classmethod
-    def of(cls, row: GenerationJobRecord) -> GenerationJob:
+    def of(cls, row: GenerationJobRecord, *, partial_schedule: bool = False) -> GenerationJob:
         p = row.progress
         return cls(
             id=row.id,
@@ -117,6 +119,7 @@ class GenerationJob:
             wall_time=row.wall_time,
             shifts=row.shifts,
             academic_year_id=row.academic_year_id,
+            partial_schedule=partial_schedule,
         )
 
 
@@ -195,26 +198,39 @@ class GenerationJobs:
     async def get(self, job_id: str) -> GenerationJob | None:
         async with self.database.session() as session:
             rows = await self._read(session, Job.id == job_id)
-        return GenerationJob.of(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     async def all(self) -> list[GenerationJob]:
         """The newest jobs first (at most ``LISTED``)."""
         async with self.database.session() as session:
-            rows = await self._read(session, None)
-        return [GenerationJob.of(row) for row in rows]
+            return await self._read(session, None)
+
+    async def partial_schedule(self, job_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """Whether the job exists, and the best year so far it keeps (a schedule file's JSON),
+        if any: a job whose time limit ran out while placing shifts."""
+        async with self.database.session() as session:
+            row = (
+                await session.execute(select(Job.partial_schedule).where(Job.id == job_id))
+            ).one_or_none()
+        return (row is not None, row[0] if row is not None else None)
 
     async def _read(
         self, session: AsyncSession, where: ColumnElement[bool] | None
-    ) -> list[GenerationJobRecord]:
-        query = select(Job).options(defer(Job.program)).order_by(Job.created_at.desc())
+    ) -> list[GenerationJob]:
+        kept = Job.partial_schedule.is_not(None)  # the year itself is not read here
+        query = (
+            select(Job, kept)
+            .options(defer(Job.program), defer(Job.partial_schedule))
+            .order_by(Job.created_at.desc())
+        )
         if where is not None:
             query = query.where(where)
-        rows = list(await session.scalars(query.limit(LISTED)))
-        if any(_silent(row) for row in rows):  # a worker died: say so instead of "running"
+        rows = (await session.execute(query.limit(LISTED))).all()
+        if any(_silent(row[0]) for row in rows):  # a worker died: say so instead of "running"
             await fail_abandoned(session)
             query = query.execution_options(populate_existing=True)
-            rows = list(await session.scalars(query.limit(LISTED)))
-        return rows
+            rows = (await session.execute(query.limit(LISTED))).all()
+        return [GenerationJob.of(row[0], partial_schedule=bool(row[1])) for row in rows]
 
     # --- the embedded consumer ---------------------------------------------------------------
 

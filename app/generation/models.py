@@ -40,3 +40,6 @@ class GenerationJobRecord(Base):
     wall_time: Mapped[float | None] = mapped_column(Float)
     shifts: Mapped[int | None] = mapped_column(Integer)
     academic_year_id: Mapped[int | None] = mapped_column(Integer)  # no FK: years are replaced
+    # A timeout's best year so far (a schedule file with unstaffed team-blocks): kept here for
+    # the coordinator to download, never stored as the active schedule.
+    partial_schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

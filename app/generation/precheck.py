@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.generation.program import REST, LeaveRequest, Program
 from app.generation.rotations import daily_need, staffed_count
-from app.generation.timing import DAY, ShiftTiming
+from app.generation.timing import DAY, ShiftTiming, clash_same_day
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
 
@@ -16,7 +16,8 @@ WEEK_MINUTES = 80 * 60
 
 
 def precheck(year: ProgramYear) -> list[str]:
-    return _staffing(year) + _coverage(year) + _eligibility(year) + _pre_assigned(year)
+    checks = _staffing(year) + _coverage(year) + _home_call_room(year)
+    return checks + _eligibility(year) + _pre_assigned(year)
 
 
 def grant_leave(program: Program) -> tuple[Program, list[str]]:
@@ -138,6 +139,8 @@ def _capacity(year: ProgramYear, label: str, shift: str, count: int, members: in
     days_off = BLOCK_DAYS // 7
     if members < count:
         return [f"{label} needs {count} on {shift} every day but only {members} are staffed"]
+    if timing.is_home_call:
+        return _home_call_capacity(year, label, shift, count, members)
     if timing.is_in_house_call:
         most = BLOCK_DAYS // 3
         if members * most < need:
@@ -163,6 +166,69 @@ def _capacity(year: ProgramYear, label: str, shift: str, count: int, members: in
     if timing.spill and timing.end > DAY and timing.is_in_house_call and members < 2 * count:
         return [f"{label} needs {2 * count} residents so post-call residents can rest"]
     return []
+
+
+def _home_call_capacity(
+    year: ProgramYear, label: str, shift: str, count: int, members: int
+) -> list[str]:
+    """Home calls count no hours, but are spaced by the program's rule and keep two calendar
+    days (their own and the morning after) from being days off."""
+    gap = year.home_call_gap()
+    most = -(-BLOCK_DAYS // gap)
+    need = count * BLOCK_DAYS
+    if members * most < need:
+        free = gap - 1
+        least = -(-need // most)
+        return [
+            f"{label}: {count} home call(s) every day need at least {least} residents "
+            f"with {free} free night(s) between one resident's home calls "
+            f"(rules.free_nights_between_home_calls), but only {members} are staffed"
+        ]
+    if members * (BLOCK_DAYS - BLOCK_DAYS // 7 - 1) < need:
+        return [
+            f"the {label} pool of {members} is too small to cover {count} home call(s) ({shift}) "
+            "every day with 1 day off in 7 (a day with home call, or the morning after one, is "
+            "not a day off)"
+        ]
+    return []
+
+
+def _home_call_room(year: ProgramYear) -> list[str]:
+    """Whoever takes a home call cannot work an in-house shift it overlaps that day (no
+    call-ins are generated): the rotation needs people for both every day."""
+    problems: list[str] = []
+    program = year.program
+    for home in program.coverage:
+        timing = year.timings[home.shift]
+        if not timing.is_home_call or home.count == 0:
+            continue
+        overlapped = [
+            c
+            for c in program.coverage
+            if (c.rotation, c.scope) == (home.rotation, home.scope)
+            and not year.timings[c.shift].is_home_call
+            and clash_same_day(year.timings[c.shift], timing)
+        ]
+        if not overlapped:
+            continue
+        need = home.count + sum(c.count for c in overlapped)
+        groups: list[str | None] = [None] if home.scope == "combined" else list(program.groups)
+        for g in groups:
+            staffed = [
+                staffed_count(year, home.rotation, x) for x in program.groups if g in (None, x)
+            ]
+            members = sum(staffed)
+            if members <= 0 or members >= need:
+                continue
+            label = home.rotation if g is None else f"{home.rotation} ({g})"
+            shifts = ", ".join(repr(c.shift) for c in overlapped)
+            wanted = ", ".join(f"{c.count} on {c.shift}" for c in overlapped)
+            problems.append(
+                f"{label}: the home call {home.shift!r} overlaps the {shifts} shift, so whoever "
+                f"takes it cannot work that shift the same day; {wanted} and {home.count} on "
+                f"{home.shift} every day need {need} residents, but only {members} are staffed"
+            )
+    return problems
 
 
 def _eligibility(year: ProgramYear) -> list[str]:

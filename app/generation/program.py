@@ -87,6 +87,8 @@ class ProgramRules(_Strict):
     call_spread: int = Field(default=1, ge=0)  # max yearly in-house call difference in a class
     # Humane defaults (spec revision 2): never call every other night, bounded runs of work.
     free_nights_between_calls: int = Field(default=2, ge=0, le=5)  # 2: calls >= 72 h apart
+    # Home call is not limited by q3 (ACGME), but taking the pager every night precludes rest.
+    free_nights_between_home_calls: int = Field(default=2, ge=0, le=5)  # 2: home calls q3
     max_consecutive_working_days: int = Field(default=6, ge=2, le=12)
     max_consecutive_nights: int = Field(default=6, ge=2, le=12)
     # Yearly weekend calls (Saturday, Sunday) and holiday calls: max difference in a class.
@@ -330,8 +332,6 @@ def _check_shifts(p: Program) -> None:
     """Only shifts the generator places, and whose rest rules reach no further than a day."""
     timings = [s.timing for s in p.shifts]
     for i, s in enumerate(p.shifts):
-        if s.kind is ShiftKind.HOME_CALL:
-            _fail(f"shifts[{i}].kind", "home_call shifts are not generated")
         if s.kind is ShiftKind.MOONLIGHTING:
             _fail(f"shifts[{i}].kind", "moonlighting is not scheduled by the program")
         if crosses_midnight_twice(s.timing) or reaches_day_after_next(s.timing, timings):
@@ -356,6 +356,11 @@ def _check_rotations(p: Program) -> None:
 
 def _check_weekly_pattern(p: Program, i: int, r: RotationSpec) -> None:
     """A pattern rotation is not modelled: one shift, and nothing to hand over between blocks."""
+    if any(p.shift(name).kind is ShiftKind.HOME_CALL for name in r.shifts):
+        _fail(
+            f"rotations[{i}].shifts",
+            "a weekly-pattern rotation takes no home call (home call is shared by coverage)",
+        )
     if len(r.shifts) != 1:
         _fail(f"rotations[{i}].shifts", "a weekly-pattern rotation uses exactly one shift")
     if crosses_block_edge(p.shift(r.shifts[0]).timing, [s.timing for s in p.shifts]):

@@ -4,7 +4,9 @@
 event loop and database connections (that thread belongs to no app), claims the job's row
 (only one claim succeeds, so a message delivered twice runs once), solves with the row's
 program while writing progress and a heartbeat about once a second, then stores the result
-as the active schedule, exactly as the API did when jobs lived in its process.
+as the active schedule, exactly as the API did when jobs lived in its process. When the time
+limit runs out while placing shifts, the best year so far (some team-blocks unstaffed) is kept
+with the job instead, for the coordinator to download; it never becomes the active schedule.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ logger = logging.getLogger(__name__)
 Job = GenerationJobRecord
 BEAT_SECONDS = 1.0  # progress and heartbeat writes while solving: about one a second
 UNEXPECTED = "the generator failed unexpectedly; see the service log"
+
+
+def kept_with_job(job_id: str) -> str:
+    """What a job with a partial year adds to its explanation."""
+    return (
+        "the incomplete year is kept with this job, not made the active schedule: download it "
+        f"from GET /api/v1/generation-jobs/{job_id}/schedule"
+    )
 
 
 def worker_name() -> str:
@@ -150,6 +160,7 @@ async def _solve(
             seed=job.seed,
             time_limit=job.time_limit,
             on_progress=on_progress,
+            keep_partial=True,  # a timeout while placing shifts keeps the year so far
         )
     )
     written: Progress | None = None
@@ -209,6 +220,17 @@ async def _finish(
         done["progress"] = _progress(last)
     if result.schedule is None:
         return await _settle(database, job, status="failed", **done)
+    if result.status == "timeout":  # the best year so far: kept with the job, never stored
+        done["explanation"] = "; ".join(filter(None, [done["explanation"], kept_with_job(job.id)]))
+        partial = await asyncio.to_thread(result.schedule.to_json_dict)
+        return await _settle(
+            database,
+            job,
+            status="failed",
+            shifts=len(result.schedule.shifts),
+            partial_schedule=partial,
+            **done,
+        )
     report = checked(result.schedule, "generation")
     async with database.session() as session:  # the job and the schedule commit together
         if not await _settle_in(session, job, status="succeeded", **done):

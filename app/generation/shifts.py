@@ -1,13 +1,16 @@
 """Phase 3: the shifts of one team in one block (CP-SAT), given the call plan.
 
 Hard: daily coverage, each resident's planned call count, the planned edge shifts on the last day,
-rest after the previous block's edge shift, leave, one shift a day, and every ACGME rule under
-per-block semantics — rest pairs (14 h after a 24 h+ period, 8 h otherwise, so periods never
-merge and none exceeds its one shift's length), 80 h/week averaged over the block (spill from the
-previous block included, the spill into the next one left out), q3 call, and one free calendar day
-per 7 working days. A free calendar day is a 24 h free period, so the validator's count of
-⌊gap / 24 h⌋ is never lower than ours.
-Objective: balance of exact-coverage shifts (nights) first, then preferences.
+rest after the previous block's edge shift, leave, one in-house shift a day (and at most one home
+call beside it, not overlapping it), home calls spaced by the program's rule, and every ACGME
+rule under per-block semantics — rest pairs (14 h after a 24 h+ period, 8 h otherwise, so
+periods never merge and none exceeds its one shift's length), 80 h/week averaged over the block
+(spill from the previous block included, the spill into the next one left out), q3 call, and one
+free calendar day per 7 working days. A free calendar day is a 24 h free period, so the
+validator's count of ⌊gap / 24 h⌋ is never lower than ours.
+Home call counts no hours and is never a call, but keeps its day and the one it spills into from
+being days off. Objective: balance of exact-coverage shifts (nights) and home calls first, then
+preferences.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from app.generation.program import WEEKDAYS
 from app.generation.seniority import CrewNeed
 from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
 from app.generation.teams import Team
-from app.generation.timing import conflicts
+from app.generation.timing import clash_same_day, conflicts
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ShiftKind
@@ -61,6 +64,7 @@ class TeamInputs:
     linked_after: frozenset[str] = frozenset()  # and in the next one
     crew: tuple[CrewNeed, ...] = ()  # minimum seniority the team provides every day
     head_limit: tuple[tuple[str, int], ...] = ()  # (member, most working days opening the block)
+    tail_limit: tuple[tuple[str, int], ...] = ()  # (member, most working days ending the block)
 
 
 Shifts = dict[tuple[int, str], cp_model.IntVar]  # (day of the block, shift) -> works it
@@ -112,8 +116,7 @@ def _solve_team(
     limits: SolveLimits,
     relax: Collection[str],
 ) -> TeamShifts:
-    rotation = year.program.rotation(team.rotation)
-    tm = TeamModel(new_model(), year, team, rotation.shifts)
+    tm = TeamModel(new_model(), year, team, _worked_shifts(year, team, inputs))
     # the order of variables and constraints is part of the model: it steers CP-SAT's search
     for r in team.members:
         tm.x[r] = own = _shift_vars(tm, r, inputs.edge_in.get(r))
@@ -123,9 +126,12 @@ def _solve_team(
             _edge_shifts(tm, own, inputs.edge_out.get(r))
         if "spacing" not in relax:
             _call_spacing(tm, r, own, inputs)
+        if "home_spacing" not in relax:
+            _home_call_spacing(tm, r, own, inputs.edge_in.get(r))
         if "days_off" not in relax:
-            head = dict(inputs.head_limit).get(r)
-            _runs(tm, own, inputs.edge_in.get(r), edges="edge_runs" not in relax, opening=head)
+            head, tail = dict(inputs.head_limit).get(r), dict(inputs.tail_limit).get(r)
+            edges = "edge_runs" not in relax
+            _runs(tm, own, inputs.edge_in.get(r), edges=edges, opening=head, closing=tail)
     _coverage(tm)
     _seniority(tm, inputs.crew)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
@@ -133,6 +139,14 @@ def _solve_team(
     if cost:
         tm.model.minimize(sum(cost))
     return _solve_and_read(tm, limits)
+
+
+def _worked_shifts(year: ProgramYear, team: Team, inputs: TeamInputs) -> list[str]:
+    """The rotation's shifts, less home calls that nothing asks this team for: a home call is
+    taken only to cover (a spare one would just spoil a day off)."""
+    wanted = {d.shift for d in team.demands} | {need.shift for need in inputs.crew}
+    shifts = year.program.rotation(team.rotation).shifts
+    return [s for s in shifts if s in wanted or not year.timings[s].is_home_call]
 
 
 def _shift_vars(tm: TeamModel, r: str, came: str | None) -> Shifts:
@@ -152,11 +166,21 @@ def _shift_vars(tm: TeamModel, r: str, came: str | None) -> Shifts:
 
 
 def _one_shift_a_day(tm: TeamModel, own: Shifts) -> None:
-    """Two shifts on one day would merge into one over-long duty period."""
+    """Two in-house shifts on one day would merge into one over-long duty period. A home call
+    may follow a day's work it does not overlap (day 07-17, home call 17-07): at most one of
+    them a day, and none beside an in-house shift it overlaps (no call-ins are generated)."""
+    timing = tm.year.timings
+    homes = [s for s in tm.names if timing[s].is_home_call]
+    in_house = [s for s in tm.names if s not in homes]
+    clashes = [(s, h) for s in in_house for h in homes if clash_same_day(timing[s], timing[h])]
     for d in range(tm.days):
-        today = [v for s in tm.names if (v := own.get((d, s))) is not None]
-        if len(today) > 1:
-            tm.model.add_at_most_one(today)
+        for names in (in_house, homes):
+            today = [v for s in names if (v := own.get((d, s))) is not None]
+            if len(today) > 1:
+                tm.model.add_at_most_one(today)
+        for s, h in clashes:
+            if (d, s) in own and (d, h) in own:
+                tm.model.add_bool_or([own[d, s].Not(), own[d, h].Not()])
 
 
 def _rest_between_days(tm: TeamModel, own: Shifts) -> None:
@@ -179,6 +203,32 @@ def _edge_shifts(tm: TeamModel, own: Shifts, out: str | None) -> None:
 def min_call_gap(year: ProgramYear) -> int:
     """Days from one in-house call's start to the next one's, at least (3: "q3")."""
     return year.program.rules.free_nights_between_calls + 1
+
+
+def _home_call_spacing(tm: TeamModel, r: str, own: Shifts, came: str | None) -> None:
+    """At most one home call in any ``gap`` consecutive days (program rule
+    ``free_nights_between_home_calls``), block edges included: none in the first ``gap - 1``
+    days after one on the previous block's last day, and on the side of the edge the team was
+    told to keep free (:func:`app.generation.teams.home_call_sides`)."""
+    homes = [s for s in tm.names if tm.year.timings[s].is_home_call]
+    gap = tm.year.home_call_gap()
+    if not homes or gap < 2:
+        return
+    days = [[v for s in homes if (v := own.get((d, s))) is not None] for d in range(tm.days)]
+    for d in range(tm.days - 1):
+        window = [v for today in days[d : d + gap] for v in today]
+        if len(window) > 1:
+            tm.model.add_at_most_one(window)
+    barred: list[int] = []
+    if came is not None and tm.year.timings[came].is_home_call:
+        barred += range(gap - 1)
+    if r in tm.team.home_early_free:
+        barred += range(gap - 2)
+    if r in tm.team.home_late_free:
+        barred += range(tm.days - gap + 1, tm.days - 1)
+    for d in barred:
+        for v in days[d]:
+            tm.model.add(v == 0)
 
 
 def _call_spacing(tm: TeamModel, r: str, own: Shifts, inputs: TeamInputs) -> None:
@@ -231,7 +281,13 @@ def _no_q3_chain_across_edges(
 
 
 def _runs(
-    tm: TeamModel, own: Shifts, came: str | None, *, edges: bool, opening: int | None = None
+    tm: TeamModel,
+    own: Shifts,
+    came: str | None,
+    *,
+    edges: bool,
+    opening: int | None = None,
+    closing: int | None = None,
 ) -> None:
     """At most the program's number of working days (and of nights) in a row. Runs across a
     block edge are bounded by splitting the limit: at most ``tail`` working days end a block
@@ -239,15 +295,18 @@ def _runs(
     year, rules = tm.year, tm.year.program.rules
     call = call_shift(year, tm.team.rotation)
     post_in = came is not None and year.timings[came].is_in_house_call
+    homes = {s for s in tm.names if year.timings[s].is_home_call}
     working: list[cp_model.LinearExprT] = []
     for d in range(tm.days):
         starts = [v for s in tm.names if (v := own.get((d, s))) is not None]
         post = own.get((d - 1, call)) if call is not None and d > 0 else None
+        # a home call day is a working day; it may share the day with an in-house shift
+        shared = len(starts) > 1 and any((d, s) in own for s in homes)
         if d == 0 and post_in:
             working.append(1)
-        elif post is not None:
+        elif post is not None or shared:
             w = tm.model.new_bool_var("")
-            tm.model.add_max_equality(w, [*starts, post])
+            tm.model.add_max_equality(w, [*starts] if post is None else [*starts, post])
             working.append(w)
         else:
             working.append(sum(starts))
@@ -256,6 +315,8 @@ def _runs(
         head = tail = tm.days
     if opening is not None:  # the previous block as solved leaves this much of the limit
         head = min(head, opening)
+    if closing is not None:  # the next block as solved leaves this much of the limit
+        tail = min(tail, closing)
     _bounded_runs(tm, working, rules.max_consecutive_working_days, head, tail)
     nightly = [s for s in tm.names if year.timings[s].kind is ShiftKind.NIGHT]
     if nightly:
@@ -333,12 +394,11 @@ def _totals(tm: TeamModel, inputs: TeamInputs, r: str, relax: Collection[str]) -
             if who == r and "no_special" not in relax:
                 hard = "special" not in relax
                 cost += _special_calls(tm, own, call, kind, planned, hard=hard)
-    came = inputs.edge_in.get(r)
-    spill_in = tm.year.timings[came].spill if came is not None else 0
+    came = tm.year.timings.get(inputs.edge_in.get(r, ""))
     if working >= 7 and "hours" not in relax:
-        _weekly_hours(tm, own, spill_in, working)
+        _weekly_hours(tm, own, came.counted_spill if came else 0, working)
     if "days_off" not in relax:
-        _days_off(tm, r, own, spill_in > 0)
+        _days_off(tm, r, own, bool(came and came.spill))
     return cost + _preferences(own, tm.team.block * BLOCK_DAYS, tm.year.avoided_days[r])
 
 
@@ -423,11 +483,13 @@ def _busy(own: Shifts, names: list[str], spilling: list[str], d: int) -> list[cp
 
 
 def _balance(tm: TeamModel, call: str | None) -> Cost:
-    """Penalty for each exact-coverage shift (nights) beyond a resident's even share."""
+    """Penalty for each exact-coverage shift (nights) and each home call beyond a resident's
+    even share."""
     year, b, model = tm.year, tm.team.block, tm.model
     cost: Cost = []
     for demand in tm.team.demands:
-        if not demand.exact or demand.shift == call or len(demand.members) < 2:
+        shared = demand.exact or year.timings[demand.shift].is_home_call
+        if not shared or demand.shift == call or len(demand.members) < 2:
             continue
         available = sum(year.working_days(r, b) for r in demand.members)
         for r in demand.members:
@@ -471,9 +533,10 @@ def _pattern_fits(year: ProgramYear, team: Team, r: str, mine: list[int], came: 
     """Days off, q3 and the 80-hour week for a resident working the pattern on ``mine``."""
     shift = year.timings[year.program.rotation(team.rotation).shifts[0]]
     spill_in = year.timings[came].spill if came is not None else 0
+    hours_in = year.timings[came].counted_spill if came is not None else 0
     working = year.working_days(r, team.block)
     block = range(team.block * BLOCK_DAYS, team.block * BLOCK_DAYS + year.block_length(team.block))
-    minutes = spill_in + sum(shift.minutes_within(block.stop - day) for day in mine)
+    minutes = hours_in + sum(shift.minutes_within(block.stop - day) for day in mine)
     calls = len(mine) if shift.is_in_house_call else 0
     hours_ok = working < 7 or 7 * minutes <= WEEK_MINUTES * working
     # a day off is neither worked, on leave nor spoiled by a spill in (the pattern never spills)

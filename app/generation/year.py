@@ -105,6 +105,19 @@ class ProgramYear:
         return {s.name: s.timing for s in self.program.shifts}
 
     @cached_property
+    def home_call_rotations(self) -> frozenset[str]:
+        """Rotations whose residents may take home call (a home call shift among theirs)."""
+        return frozenset(
+            r.name
+            for r in self.program.rotations
+            if any(self.timings[s].is_home_call for s in r.shifts)
+        )
+
+    def home_call_gap(self) -> int:
+        """Days from one home call's start to the same resident's next one's, at least."""
+        return self.program.rules.free_nights_between_home_calls + 1
+
+    @cached_property
     def edge_shifts(self) -> frozenset[str]:
         """Shifts that, worked on a block's last day, reach into the next block."""
         others = list(self.timings.values())

@@ -1,5 +1,9 @@
 """``residency-scheduler fairness FILE``: how evenly a schedule shares calls, weekends, holidays,
-nights and hours within each PGY class (docs/fairness.md). Exit 0, or 2 on bad input."""
+nights and hours within each PGY class (docs/fairness.md). Exit 0, or 2 on bad input.
+
+Holiday calls are counted on the US federal holidays, or on ``--holidays CODE``'s (a country's
+public holidays, or ``none``), or on the calendar of the program the file was generated for
+(``--program FILE``: its ``holidays``)."""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from rich.console import Console, Group
 from rich.table import Table
 
 from app.cli_support import fail
+from app.generation.program import ProgramFileError, load_program
 from app.schedules.fairness import FairnessReport, Measure, fairness_report
 from app.schedules.file_format import ScheduleFileError, load_schedule_file
+from app.schedules.holiday_calendar import UnknownCalendarError, country_holidays
 
 HEADINGS: dict[Measure, str] = {
     Measure.CALLS: "Calls",
@@ -93,6 +99,25 @@ def _day(value: str | None, name: str) -> date | None:
         raise fail(f"--{name}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+def _holidays(code: str | None, program: Path | None, start: date, end: date) -> list[date] | None:
+    """The calendar asked for: a country's (or none), the program file's, or None (federal)."""
+    if code is not None and program is not None:
+        raise fail("--holidays and --program: give one calendar, not both")
+    if code is not None:
+        try:
+            return sorted(country_holidays(code, start, end))
+        except UnknownCalendarError as exc:
+            raise fail(f"--holidays: {exc}") from None
+    if program is not None:
+        try:
+            return load_program(program).holiday_dates()
+        except ProgramFileError as exc:
+            raise fail(f"--program: {exc}") from None
+        except (UnicodeDecodeError, RecursionError):
+            raise fail(f"--program: {program}: not a valid JSON document") from None
+    return None
+
+
 def fairness(
     file: Annotated[Path, typer.Argument(help="Schedule file (JSON) to report on.")],
     start: Annotated[
@@ -104,6 +129,21 @@ def fairness(
     format: Annotated[
         OutputFormat, typer.Option("--format", help="Report as JSON or as tables.")
     ] = OutputFormat.JSON,
+    holidays: Annotated[
+        str | None,
+        typer.Option(
+            "--holidays",
+            help="Count holiday calls on this country's public holidays (US, CA, ...) or on "
+            "none (default: US federal holidays).",
+        ),
+    ] = None,
+    program: Annotated[
+        Path | None,
+        typer.Option(
+            "--program",
+            help="Count holiday calls on the holidays of this program file (JSON).",
+        ),
+    ] = None,
 ) -> None:
     """Per resident and per PGY class: calls, weekend and holiday calls, nights, hours, longest
     runs; the spread of each within a class."""
@@ -114,8 +154,9 @@ def fairness(
         raise fail(str(exc)) from None
     except (UnicodeDecodeError, RecursionError):
         raise fail(f"{file}: not a valid JSON document") from None
+    days = _holidays(holidays, program, schedule.period.start, schedule.period.end)
     try:
-        report = fairness_report(schedule, start=first, end=last)
+        report = fairness_report(schedule, start=first, end=last, holidays=days)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if format is OutputFormat.TABLE:

@@ -13,6 +13,7 @@ from app.rotations.models import Rotation, RotationAssignment
 from app.schedules.models import Block
 from app.schedules.schemas import ImportSummary
 from app.schedules.transfer import import_schedule
+from app.schedules.years import get_year, keep_holidays
 
 if TYPE_CHECKING:
     from app.generation.generator import GenerationResult
@@ -42,10 +43,13 @@ async def ensure_rotations(session: AsyncSession, program: Program) -> dict[str,
 async def store_generated(
     session: AsyncSession, program: Program, result: GenerationResult
 ) -> ImportSummary:
-    """Make a successful generation the active schedule, in the caller's transaction."""
-    if result.schedule is None:
+    """Make a successful generation the active schedule, in the caller's transaction, with
+    its program's holidays as the year's calendar (the fairness report counts on them)."""
+    if result.schedule is None or result.status == "timeout":
+        # a timeout's best year so far has unstaffed team-blocks: never the active schedule
         raise ValueError("only a successful generation can be stored")
     summary = await import_schedule(session, result.schedule)
+    keep_holidays(await get_year(session, summary.academic_year_id), program.holiday_dates())
     rotation_ids = await ensure_rotations(session, program)
     blocks = list(
         await session.scalars(

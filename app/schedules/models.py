@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -40,6 +41,9 @@ class AcademicYear(Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # IANA zone of the stored local times (spec: ``timezone``); None: wall-clock durations
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A generated year's holidays (ISO dates, its program's calendar), which holiday calls are
+    # counted on; None (an imported year): the US federal holidays.
+    holidays: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Block(Base):

@@ -3,6 +3,7 @@ the calendar's one block function)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select, update
@@ -23,7 +24,9 @@ async def ensure_year(
     timezone: str | None = None,
 ) -> AcademicYear:
     """The year with exactly these dates (created with its blocks if new), made active; its
-    time zone is the one given (a whole year's file says what its local times are)."""
+    time zone is the one given (a whole year's file says what its local times are). A file
+    names no holidays: the year's stored calendar (:func:`keep_holidays`) stays while the
+    file is the same program's (an exported year edited and imported again), else it goes."""
     year = await session.scalar(
         select(AcademicYear).where(AcademicYear.start_date == start, AcademicYear.end_date == end)
     )
@@ -35,6 +38,8 @@ async def ensure_year(
             Block(year_id=year.id, number=n, start_date=first, end_date=last)
             for n, first, last in block_bounds(start, end)
         )
+    if year.program != program:
+        year.holidays = None
     year.program, year.timezone = program, timezone
     if activate:
         await session.execute(
@@ -43,6 +48,29 @@ async def ensure_year(
         year.active = True
     await session.flush()
     return year
+
+
+def keep_holidays(year: AcademicYear, days: Iterable[date]) -> None:
+    """Store ``days`` as the year's holiday calendar (a generated year: its program's)."""
+    year.holidays = sorted({day.isoformat() for day in days})
+
+
+def stored_holidays(year: AcademicYear) -> list[date] | None:
+    """The year's holiday calendar, or None when it has none (the US federal holidays)."""
+    if year.holidays is None:
+        return None
+    return [date.fromisoformat(day) for day in year.holidays]
+
+
+async def years_overlapping(session: AsyncSession, start: date, end: date) -> list[AcademicYear]:
+    """The stored academic years with a day in [start, end], the earliest first."""
+    return list(
+        await session.scalars(
+            select(AcademicYear)
+            .where(AcademicYear.start_date <= end, AcademicYear.end_date >= start)
+            .order_by(AcademicYear.start_date)
+        )
+    )
 
 
 async def year_holding(session: AsyncSession, start: date, end: date) -> AcademicYear | None:

@@ -66,6 +66,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/schedule/generate", {}, EDITORS),
     ("GET", "/generation-jobs", None, EDITORS),
     ("GET", "/generation-jobs/no-such-job", None, EDITORS),
+    ("GET", "/generation-jobs/no-such-job/schedule", None, EDITORS),
     ("GET", "/swaps", None, EVERYONE),
     # Offering, accepting and cancelling are the resident's own acts: an admin passes the role
     # check but has no resident record, and is refused (and audited) all the same.
@@ -137,7 +138,7 @@ async def test_role_matrix(app: FastAPI, role_client: tuple[str, int, httpx.Asyn
     # Every refusal is on the trail, with who, what kind of record and which request.
     assert [a.resource_type for a in audited] == refused
     assert all(a.actor_user_id is not None and a.request_id for a in audited)
-    assert len(refused) == {"admin": 3, "coordinator": 9, "faculty": 29, "resident": 26}[role]
+    assert len(refused) == {"admin": 3, "coordinator": 9, "faculty": 30, "resident": 27}[role]
 
 
 async def test_denial_names_the_resource_type(faculty_client: httpx.AsyncClient) -> None:

@@ -94,3 +94,50 @@ async def test_blocks_of_years_stored_before_revision_2_are_rebuilt(tmp_path: Pa
     assert len(rows) == 13
     assert tuple(str(v) for v in rows[-1]) == ("13", "2027-06-02", "2027-06-30")
     assert after == before + 1  # the cache trigger on academic_years survived the new column
+
+
+def _downgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def test_partial_years_and_holiday_calendars_are_plain_new_columns(
+    database_url: str,
+) -> None:
+    """Revision e8b2c6d4f0a1 adds two nullable columns in place, both ways: stored years and
+    jobs keep their rows, and the cache trigger on academic_years survives (on PostgreSQL it
+    fires at commit)."""
+    engine = build_engine(database_url)
+    version = text("SELECT version FROM cache_versions")
+    calendar = text("""UPDATE academic_years SET holidays = '["2026-07-15"]'""")
+
+    async def bumps(change: Any) -> bool:
+        async with engine.begin() as connection:
+            before = (await connection.execute(version)).scalar()
+            await connection.execute(change)
+        async with engine.begin() as connection:
+            return bool((await connection.execute(version)).scalar() == before + 1)
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade_to, "d5f9b3a7c1e4")
+            await connection.execute(
+                text(
+                    "INSERT INTO academic_years (id, program, start_date, end_date, active, "
+                    "created_at) VALUES (1, 'p', '2026-07-01', '2027-06-30', true, "
+                    "'2026-01-01')"
+                )
+            )
+        await upgrade_database(database_url)
+        async with engine.begin() as connection:
+            stored = (await connection.execute(text("SELECT holidays FROM academic_years"))).all()
+            jobs = await connection.execute(text("SELECT partial_schedule FROM generation_jobs"))
+            assert stored == [(None,)] and jobs.all() == []
+        assert await bumps(calendar)
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade_to, "d5f9b3a7c1e4")
+        assert await bumps(text("UPDATE academic_years SET timezone = 'UTC'"))
+    finally:
+        await engine.dispose()
+    await upgrade_database(database_url)

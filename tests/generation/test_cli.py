@@ -13,6 +13,7 @@ from app.compliance import validate_schedule
 from app.generation import demo_program
 from app.generation.cli import generate
 from app.schedules.file_format import load_schedule_file
+from tests.generation.test_home_call import home_call_data
 
 app = typer.Typer()
 app.command("generate")(generate)
@@ -40,6 +41,18 @@ def test_program_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", "--program", str(program), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.exists()
+
+
+def test_program_file_with_home_call(tmp_path: Path) -> None:
+    program = tmp_path / "surgery.json"
+    program.write_text(json.dumps(home_call_data()))
+    out = tmp_path / "year.json"
+    result = runner.invoke(app, ["generate", "--program", str(program), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    homes = [s for s in written["shifts"] if s["kind"] == "home_call"]
+    assert homes and all(s["worked_minutes"] == 0 for s in homes)
+    assert validate_schedule(load_schedule_file(out), strict=True).valid
 
 
 def test_needs_exactly_one_source(tmp_path: Path) -> None:

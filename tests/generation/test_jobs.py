@@ -10,8 +10,10 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 from redis import Redis
 
 from app.auth.models import Role
+from app.compliance import validate_schedule
 from app.core.config import Settings
 from app.db.base import utcnow
 from app.db.engine import Database
@@ -31,9 +34,12 @@ from app.generation.generator import GenerationResult, Progress
 from app.generation.jobs import MAX_PENDING, GenerationJobs
 from app.generation.models import WORKER_STOPPED, GenerationJobRecord
 from app.generation.program import demo_program
+from app.generation.shifts import TeamShifts
 from app.main import create_app
+from app.schedules.file_format import ScheduleFile, parse_schedule
 from tests.support.api import API, api_client, signed_in_headers, wait_for_job
 from tests.support.lifespan import start, stop
+from tests.support.schedules import schedule_file
 from tests.support.servers import PostgresServer, RedisServer
 
 SHARED_JWT_SECRET = "replicas-share-this-signing-key-0123456789"
@@ -104,6 +110,157 @@ def held_solve(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldSolve]:
     monkeypatch.setattr(generator, "generate_schedule", held)
     yield held
     held.release.set()  # a solve thread left behind ends
+
+
+class _LateClock:
+    """The generator's ``time`` module, whose monotonic clock jumps past any time limit once
+    ``late`` is set (the solver's own clocks, and the event loop's, are left alone)."""
+
+    def __init__(self) -> None:
+        self.late = threading.Event()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + (1e6 if self.late.is_set() else 0.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def shifts_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time limit runs out while placing shifts, deterministically: the last team-block's
+    model 'runs out of time' with nothing placed, and then the clock says the limit is over
+    (as tests/generation/test_humane.py does for the generator alone)."""
+    real_solve = generator._solve_teams
+    clock = _LateClock()
+
+    def solve_then_run_out(*args: Any) -> list[TeamShifts]:
+        results = real_solve(*args)
+        clock.late.set()
+        last = results[-1]
+        lost = replace(last.outcome, status="timeout", solutions=0)
+        return [*results[:-1], replace(last, outcome=lost, worked=[])]
+
+    monkeypatch.setattr(generator, "_solve_teams", solve_then_run_out)
+    monkeypatch.setattr(generator, "time", clock)
+
+
+# --- a time limit that runs out while placing shifts ---------------------------------------
+
+RAN_OUT = (
+    "the time limit (5 s) ran out while placing the shifts of WARDS team 2 in block 13 and 0 "
+    "other team-block(s), before a complete schedule was found; the best schedule so far is "
+    "kept, with those 1 team-block(s) unstaffed (about 56 shifts missing); allow more time"
+)
+
+
+class PartialSolve:
+    """Stands in for a solve whose time limit runs out while placing shifts: the year so far
+    when the caller asks for it (``keep_partial``), else no schedule, as the generator does."""
+
+    def __init__(self) -> None:
+        self.options: dict[str, Any] = {}
+
+    def __call__(self, program: object, **options: Any) -> GenerationResult:
+        self.options = options
+        data = schedule_file(program="Demo Internal Medicine")
+        data["period"] = {"start": "2026-07-01", "end": "2027-06-30"}
+        kept = parse_schedule(data) if options.get("keep_partial") else None
+        return GenerationResult(
+            status="timeout",
+            schedule=kept,
+            objective=None,
+            bound=None,
+            wall_time=5.0,
+            time_to_first_feasible=None,
+            explanation=RAN_OUT,
+        )
+
+
+async def check_the_year_is_kept_apart(
+    client: httpx.AsyncClient, job_id: str
+) -> tuple[dict[str, Any], ScheduleFile]:
+    """The job failed (timeout) and keeps its year, downloadable as a schedule file; the
+    active schedule (the test file, imported first) and the stored years are unchanged."""
+    active = (await client.get(f"{API}/schedule/export")).json()
+    years = (await client.get(f"{API}/academic-years")).json()
+    job = await wait_for_job(client, job_id)
+    assert (job["status"], job["outcome"], job["partial_schedule"]) == (
+        "failed",
+        "timeout",
+        True,
+    ), job
+    assert "the best schedule so far is kept" in job["explanation"]
+    assert job["explanation"].endswith(
+        "; the incomplete year is kept with this job, not made the active schedule: download "
+        f"it from GET /api/v1/generation-jobs/{job_id}/schedule"
+    )
+    assert job["academic_year_id"] is None
+    listed = (await client.get(f"{API}/generation-jobs")).json()
+    assert [(j["id"], j["partial_schedule"]) for j in listed] == [(job_id, True)]
+
+    download = await client.get(f"{API}/generation-jobs/{job_id}/schedule")
+    assert download.status_code == 200, download.text
+    kept = parse_schedule(download.json())  # a schedule file, as /schedule/export gives
+    assert len(kept.shifts) == job["shifts"]
+    assert (str(kept.period.start), str(kept.period.end)) == ("2026-07-01", "2027-06-30")
+
+    # The incomplete year did not become the active schedule.
+    assert (await client.get(f"{API}/schedule/export")).json() == active
+    assert (await client.get(f"{API}/academic-years")).json() == years
+
+    # A coordinator who wants it anyway uploads the downloaded file.
+    uploaded = await client.post(f"{API}/schedule/import", json=download.json())
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["shifts"] == job["shifts"]
+    return job, kept
+
+
+async def test_a_timed_out_job_keeps_its_year_so_far_apart_from_the_active_schedule(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    solve = PartialSolve()
+    monkeypatch.setattr(generator, "generate_schedule", solve)
+    settings = replica_settings(database_url, tmp_path)  # embedded: this process solves
+    async with replica(settings) as (_, client):
+        assert (await client.post(f"{API}/schedule/import", json=schedule_file())).is_success
+        started = await client.post(f"{API}/schedule/generate", json={**SMALL, "time_limit": 5})
+        assert started.status_code == 202 and started.json()["partial_schedule"] is False
+        job, _ = await check_the_year_is_kept_apart(client, started.json()["id"])
+    assert solve.options["keep_partial"] is True
+    assert job["explanation"].startswith(RAN_OUT) and job["shifts"] == 3
+
+
+async def test_the_real_generator_running_out_while_placing_shifts_keeps_its_year(
+    sqlite_url: str, tmp_path: Path, shifts_run_out: None
+) -> None:
+    settings = replica_settings(sqlite_url, tmp_path)
+    async with replica(settings) as (_, client):
+        assert (await client.post(f"{API}/schedule/import", json=schedule_file())).is_success
+        started = await client.post(f"{API}/schedule/generate", json={**SMALL, "time_limit": 600})
+        job, kept = await check_the_year_is_kept_apart(client, started.json()["id"])
+    assert job["explanation"].startswith("the time limit (600 s) ran out while placing")
+    assert job["shifts"] > 1000
+    assert validate_schedule(kept).valid  # incomplete, not unlawful
+
+
+async def test_a_job_without_a_kept_year_has_no_schedule_to_download(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    job_id = await insert_running_job(sqlite_url, worker="elsewhere:1:x", silent_for=1)
+    settings = replica_settings(sqlite_url, tmp_path, generation_worker="external")
+    async with replica(settings) as (_, client):
+        assert (await client.get(f"{API}/generation-jobs/{job_id}")).json()[
+            "partial_schedule"
+        ] is False
+        none_kept = await client.get(f"{API}/generation-jobs/{job_id}/schedule")
+        assert none_kept.status_code == 404
+        assert none_kept.json()["detail"].startswith(
+            f"generation job {job_id} keeps no schedule: only a job whose time limit ran out"
+        )
+        unknown = await client.get(f"{API}/generation-jobs/{'b' * 32}/schedule")
+        assert unknown.status_code == 404
+        assert unknown.json()["detail"] == f"generation job {'b' * 32} not found"
 
 
 # --- restarts and replicas -----------------------------------------------------------------

@@ -57,6 +57,11 @@ def _call2(d: dict[str, Any]) -> None:
     d["rotations"][0]["shifts"].append("call2")
 
 
+def _home_clinic(d: dict[str, Any]) -> None:
+    d["shifts"].append({"name": "home", "kind": "home_call", "start": "17:00", "hours": 14})
+    d["rotations"][3].update(shifts=["home"])
+
+
 CASES: list[tuple[Mutation, Section, str]] = [
     (
         lambda d: d.update(academic_year_start="1899-07-01"),
@@ -79,9 +84,10 @@ CASES: list[tuple[Mutation, Section, str]] = [
         "rotations: rotation 'WARDS' is defined twice",
     ),
     (
-        lambda d: d["shifts"][0].update(kind="home_call"),
-        _check_shifts,
-        "shifts[0].kind: home_call shifts are not generated",
+        _home_clinic,
+        _check_rotations,
+        "rotations[3].shifts: a weekly-pattern rotation takes no home call "
+        "(home call is shared by coverage)",
     ),
     (
         lambda d: d["shifts"][0].update(kind="moonlighting"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
+from app.generation.program import demo_program
 from app.generation.rotations import (
     GroupModel,
     _call_blocks,
@@ -19,6 +20,13 @@ from app.generation.rotations import (
     staffed_count,
 )
 from app.generation.solve import SolveLimits, solve
+from app.generation.workload import (
+    block_hours,
+    expected_hours,
+    flexible,
+    hours_targets,
+    leave_credit,
+)
 from app.generation.year import ProgramYear
 from tests.support.programs import leave, tiny_year
 
@@ -176,3 +184,71 @@ def test_a_group_that_cannot_be_staffed_is_named() -> None:
     plan = plan_rotations(year, LIMITS)
     assert plan.assignment is None and plan.failed_group == "interns"
     assert plan.outcome.status == "infeasible"
+
+
+# --- expected hours (app/generation/workload.py) ----------------------------------------------
+
+
+def test_expected_block_hours_follow_coverage_staffing_and_the_clinic_pattern() -> None:
+    year = tiny_year()
+    # WARDS: a 26 h call and a 12 h day shift every day shared by four interns: 38 x 28 / 4
+    assert block_hours(year, "pgy1-01", 0, "WARDS") == 266
+    assert block_hours(year, "pgy1-01", 0, "NF") == 168  # one 12 h night for two: 6 x 28
+    assert block_hours(year, "pgy1-01", 0, "AMB") == 180  # 9 h on each of 20 weekdays
+    assert [flexible(year, n) for n in ("WARDS", "NF", "AMB")] == [True, False, False]
+    holiday = tiny_year(holidays=["2026-07-03"])  # a Friday of block 1: the clinic is closed
+    assert block_hours(holiday, "pgy1-01", 0, "AMB") == 171
+
+
+def test_leave_lowers_block_hours_and_is_credited_at_the_group_average() -> None:
+    year = tiny_year(leave=[leave("pgy1-01", "2026-07-01", "2026-07-14")])  # 14 days of block 1
+    assert block_hours(year, "pgy1-01", 0, "WARDS") == 133  # 14 days present x 9.5 h
+    assert block_hours(year, "pgy1-01", 0, "AMB") == 90  # 10 weekdays left
+    # the group's year: 4 x 9.5 + 2 x 6 h a day on WARDS and NF, 2 x 720 h of clinic, 8 interns
+    average = (4 * 9.5 * 112 + 2 * 6 * 112 + 2 * 720) / (8 * 112)
+    assert leave_credit(year, "pgy1-01") == round(14 * average) == 110
+    assert leave_credit(year, "pgy1-02") == 0
+    plan = ["WARDS", "NF", "AMB", "WARDS"]
+    assert expected_hours(year, "pgy1-01", plan) == 133 + 168 + 180 + 266 + 110
+
+
+def test_hours_targets_even_out_each_class_over_its_flexible_blocks() -> None:
+    year = tiny_year()
+    heavy, light = ["WARDS", "WARDS", "NF", "AMB"], ["WARDS", "NF", "AMB", "AMB"]
+    assignment = {r: heavy if i % 2 else light for i, r in enumerate(year.ids)}
+    assignment["pgy1-08"] = ["NF", "AMB", "NF", "AMB"]  # no flexible block: no target
+    targets = hours_targets(year, assignment)
+    assert not any(r == "pgy1-08" for r, _ in targets)
+    assert {b for r, b in targets if r == "pgy1-02"} == {0, 1}
+    # met exactly, the targets would leave the class (pgy1-08 aside) within rounding
+    implied = [
+        expected_hours(year, r, assignment[r])
+        + sum(
+            t - block_hours(year, r, b, assignment[r][b]) for (q, b), t in targets.items() if q == r
+        )
+        for r in year.ids[:7]
+    ]
+    assert max(implied) - min(implied) <= 2
+    assert targets["pgy1-02", 0] < 266 < targets["pgy1-01", 0]  # heavier mix: aim lower
+
+
+def test_the_rotation_mix_alone_leaves_about_one_heavy_block_between_interns() -> None:
+    # medium demo: 78 WARDS/ICU blocks for 12 interns, 6 or 7 each (within one of the average),
+    # 266 h against 168-180 h for NF or AMB: about 100 h of the PGY-1 hours spread is the mix
+    year = ProgramYear(demo_program("medium"))
+    plan = plan_rotations(year, SolveLimits(deterministic_time=5.0, lean=True))
+    assert plan.assignment is not None
+    interns = year.of_class(1)
+    expected = [expected_hours(year, r, plan.assignment[r]) for r in interns]
+    assert 90 <= max(expected) - min(expected) <= 130
+    targets = hours_targets(year, plan.assignment)
+    implied = [
+        e
+        + sum(
+            t - block_hours(year, r, b, plan.assignment[r][b])
+            for (q, b), t in targets.items()
+            if q == r
+        )
+        for r, e in zip(interns, expected, strict=True)
+    ]
+    assert max(implied) - min(implied) <= 7  # met exactly, the targets even the class out

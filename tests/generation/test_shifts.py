@@ -6,10 +6,11 @@ Shifts: day 07-19 h, call 07 h + 26 h, night 19-07 h, clinic 08-17 h (Mon-Fri on
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.generation.program import WEEKDAYS
+from app.generation.program import WEEKDAYS, parse_program
 from app.generation.shifts import (
     REPAIR_WEIGHT,
     Shifts,
@@ -21,11 +22,13 @@ from app.generation.shifts import (
     _coverage,
     _days_off,
     _edge_shifts,
+    _home_call_spacing,
     _one_shift_a_day,
     _pattern_days,
     _pattern_fits,
     _preferences,
     _rest_between_days,
+    _runs,
     _shift_vars,
     _solve_and_read,
     _weekly_hours,
@@ -308,3 +311,124 @@ def test_a_weekly_pattern_without_days_off_cannot_be_worked() -> None:
     assert result.outcome.status == "infeasible" and result.worked == []
     fine = pattern_team(tiny_year(), AMB, inputs)
     assert fine.outcome.status == "optimal" and len(fine.worked) == 4 * 20
+
+
+# --- home call: surg_day 07-17 h, home 17-07 h (day 12 h runs to 19:00 and overlaps it) ---------
+
+SURG = ["surg_day", "home", "day"]
+
+
+def _home_year(**rules: Any) -> ProgramYear:
+    """The tiny program with a home-call service (unstaffed: only its timings are used)."""
+    data = tiny_data()
+    data["shifts"] += [
+        {"name": "surg_day", "kind": "day", "start": "07:00", "hours": 10},
+        {"name": "home", "kind": "home_call", "start": "17:00", "hours": 14},
+    ]
+    data["rotations"].append({"name": "SURG", "shifts": ["surg_day", "home"]})
+    data["staffing"]["SURG"] = {"interns": 0}
+    data["rules"] = rules
+    return ProgramYear(parse_program(data))
+
+
+def test_a_home_call_may_follow_a_day_it_does_not_overlap() -> None:
+    year = _home_year()
+    for pinned, allowed in [
+        (((5, "surg_day"), (5, "home")), True),  # 07-17 then the pager 17-07
+        (((5, "day"), (5, "home")), False),  # 07-19 overlaps the home call from 17:00
+        (((5, "day"), (5, "surg_day")), False),  # still one in-house shift a day
+    ]:
+        tm, own = _own(year, SURG)
+        _one_shift_a_day(tm, own)
+        _rest_between_days(tm, own)
+        assert _feasible(tm.model, *(own[key] for key in pinned)) is allowed
+    tm, own = _own(year, SURG)
+    _rest_between_days(tm, own)
+    assert _feasible(tm.model, own[5, "home"], own[6, "surg_day"], own[6, "home"])
+
+
+def test_no_home_call_within_14_hours_of_a_call() -> None:
+    year = _home_year()
+    tm, own = _own(year, ["call", "home"])
+    _rest_between_days(tm, own)
+    assert not _feasible(tm.model, own[5, "call"], own[6, "home"])
+    _, own = _own(year, ["call", "home"], came="call")
+    assert (0, "home") not in own and (1, "home") in own
+
+
+def test_home_calls_are_spaced_by_the_rule() -> None:
+    for rules, first, then, came, allowed in [
+        ({}, 5, 7, None, False),  # default: two free nights between home calls
+        ({}, 5, 8, None, True),
+        ({"free_nights_between_home_calls": 0}, 5, 6, None, True),
+        ({"free_nights_between_home_calls": 1}, 5, 6, None, False),
+        ({}, 1, 10, "home", False),  # a home call on the previous block's last day, then day 1
+        ({}, 2, 10, "home", True),
+    ]:
+        tm, own = _own(_home_year(**rules), ["home"], came=came)
+        _home_call_spacing(tm, "pgy1-01", own, came)
+        assert _feasible(tm.model, own[first, "home"], own[then, "home"]) is allowed
+
+
+def test_home_call_spacing_across_the_block_edge_keeps_one_side_free() -> None:
+    year = _home_year()
+    for late, early, day, allowed in [
+        (True, False, 26, False),  # the day before the last: given up
+        (True, False, 27, True),  # the last day itself is the planned hand-over
+        (False, True, 0, False),
+        (False, True, 1, True),
+    ]:
+        team = replace(
+            _wards_team(),
+            home_late_free=frozenset({"pgy1-01"} if late else ()),
+            home_early_free=frozenset({"pgy1-01"} if early else ()),
+        )
+        tm = TeamModel(cp_model.CpModel(), year, team, ["home"])
+        own = _shift_vars(tm, "pgy1-01", None)
+        _home_call_spacing(tm, "pgy1-01", own, None)
+        assert _feasible(tm.model, own[day, "home"]) is allowed
+
+
+def test_home_call_counts_no_hours_but_spoils_days_off() -> None:
+    year = _home_year(free_nights_between_home_calls=0)
+    tm, own = _own(year, ["home"])
+    _weekly_hours(tm, own, 0, 28)
+    assert _best(tm.model, own, most=True) == 28  # the pager every night: 0 hours
+    for every, allowed in [(2, False), (4, True)]:
+        tm, own = _own(year, ["home"])
+        _days_off(tm, "pgy1-01", own, False)
+        # every other night: each day is a home call or the morning after one
+        assert _feasible(tm.model, *(v for (d, _), v in own.items() if d % every == 0)) is allowed
+
+
+def test_a_day_with_work_and_home_call_is_one_working_day() -> None:
+    year = _home_year(max_consecutive_working_days=2)
+    tm, own = _own(year, SURG)
+    _one_shift_a_day(tm, own)
+    _runs(tm, own, None, edges=False)
+    both = [own[d, s] for d in (5, 6) for s in ("surg_day", "home")]
+    assert _feasible(tm.model, *both)
+    tm, own = _own(year, SURG)
+    _runs(tm, own, None, edges=False)
+    assert not _feasible(tm.model, own[5, "surg_day"], own[6, "home"], own[7, "surg_day"])
+
+
+def test_home_calls_are_shared_evenly() -> None:
+    year = _home_year()
+    team = Team(0, "SURG", "SURG (interns)", INTERNS, (Demand("home", 1, False, INTERNS, "home"),))
+    tm = _all_members(year, team, ["home"])
+    _coverage(tm)
+    tm.model.minimize(sum(_balance(tm, None)))
+    outcome, solver = solve(tm.model, LIMITS)
+    assert outcome.objective == 0
+    assert [sum(solver.boolean_value(v) for v in tm.x[r].values()) for r in INTERNS] == [7] * 4
+
+
+def test_a_home_call_nobody_asks_for_is_not_taken() -> None:
+    year = _home_year()
+    day = Demand("surg_day", 1, False, INTERNS, "SURG surg_day (interns)")
+    inputs = TeamInputs(calls={}, edge_out={}, edge_in={}, last_block=True)
+    for demands, homes in [((day,), 0), ((day, Demand("home", 1, True, INTERNS, "h")), 28)]:
+        team = Team(0, "SURG", "SURG (interns)", INTERNS, demands)
+        result = solve_team(year, team, inputs, LIMITS)
+        assert sum(s == "home" for _, _, s in result.worked) == homes

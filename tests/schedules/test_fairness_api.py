@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import httpx
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.db.engine import Database
+from app.generation.generator import GenerationResult
+from app.generation.program import demo_program
+from app.schedules.file_format import parse_schedule
+from app.schedules.generated import store_generated
 from tests.support.api import API
 from tests.support.schedules import schedule_file
 
@@ -75,3 +82,74 @@ async def test_staff_only(
     assert (await coordinator_client.get(f"{API}/schedule/fairness")).status_code == 200
     assert (await faculty_client.get(f"{API}/schedule/fairness")).status_code == 200
     assert (await resident_client.get(f"{API}/schedule/fairness")).status_code == 403
+
+
+def _with_calls() -> dict[str, Any]:
+    """The test file with two more calls: r01 on 4 July (US), r02 on 15 July (the program's)."""
+    data = schedule_file()
+    data["shifts"] += [
+        {"resident": "r01", "start": "2026-07-04T07:00", "end": "2026-07-05T09:00", "kind": "call"},
+        {"resident": "r02", "start": "2026-07-15T07:00", "end": "2026-07-16T09:00", "kind": "call"},
+    ]  # fmt: skip
+    return data
+
+
+async def store_as_generated(database: Database, data: dict[str, Any], holidays: Any) -> None:
+    """What a generation job stores: the year, with its program's holidays as its calendar."""
+    program = demo_program("small").model_copy(update={"holidays": holidays})
+    result = GenerationResult(
+        status="feasible",
+        schedule=parse_schedule(data),
+        objective=0.0,
+        bound=0.0,
+        wall_time=1.0,
+        time_to_first_feasible=1.0,
+    )
+    async with database.session() as session:
+        await store_generated(session, program, result)
+
+
+def _holiday_calls(report: dict[str, Any]) -> dict[str, int]:
+    return {r["resident"]: r["holiday_calls"] for r in report["residents"]}
+
+
+async def test_a_generated_year_counts_its_programs_holidays(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await store_as_generated(database, _with_calls(), [date(2026, 7, 15)])
+    report = (await client.get(f"{API}/schedule/fairness")).json()
+    assert report["holidays"] == ["2026-07-15"]
+    assert _holiday_calls(report) == {"r01": 0, "r02": 1}  # 4 July is not the program's
+
+    us = (await client.get(f"{API}/schedule/fairness", params={"holidays": "us"})).json()
+    assert us["holidays"] == ["2026-07-03", "2026-07-04"]
+    assert _holiday_calls(us) == {"r01": 1, "r02": 0}
+    canada = await client.get(f"{API}/schedule/fairness", params={"holidays": "CA"})
+    assert canada.json()["holidays"] == ["2026-07-01"]  # Canada Day
+    none = (await client.get(f"{API}/schedule/fairness", params={"holidays": "none"})).json()
+    assert none["holidays"] == [] and _holiday_calls(none) == {"r01": 0, "r02": 0}
+
+    # The year exported, edited and imported again: the same program's, the same calendar.
+    assert (await client.post(f"{API}/schedule/import", json=_with_calls())).status_code == 200
+    again = (await client.get(f"{API}/schedule/fairness")).json()
+    assert again["holidays"] == ["2026-07-15"]
+    # Another program's file names no holidays: the year's calendar is the federal one.
+    other = _with_calls() | {"program": "Another Program"}
+    assert (await client.post(f"{API}/schedule/import", json=other)).status_code == 200
+    imported = (await client.get(f"{API}/schedule/fairness")).json()
+    assert imported["holidays"] == ["2026-07-03", "2026-07-04"]
+    assert _holiday_calls(imported) == {"r01": 1, "r02": 0}
+
+
+async def test_a_program_named_country_is_stored_as_its_days(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await store_as_generated(database, _with_calls(), "CA")
+    report = (await client.get(f"{API}/schedule/fairness")).json()
+    assert report["holidays"] == ["2026-07-01"]
+
+
+async def test_an_unknown_calendar_is_422_naming_it(client: httpx.AsyncClient) -> None:
+    refused = await client.get(f"{API}/schedule/fairness", params={"holidays": "XX"})
+    assert refused.status_code == 422  # before looking for a schedule
+    assert refused.json()["detail"].startswith("holidays: no holiday calendar for country 'XX'")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.schedules.holiday_calendar import federal_holidays, holidays_between
+import pytest
+
+from app.schedules.holiday_calendar import (
+    UnknownCalendarError,
+    country_holidays,
+    federal_holidays,
+    holidays_between,
+)
 
 
 def test_federal_holidays_include_observed_days() -> None:
@@ -16,3 +23,13 @@ def test_federal_holidays_include_observed_days() -> None:
     assert holidays_between(date(2026, 7, 1), date(2026, 7, 28), own) == {date(2026, 7, 11)}
     assert holidays_between(date(2026, 7, 1), date(2026, 7, 31)) == july
     assert federal_holidays(date(2026, 7, 2), date(2026, 7, 1)) == frozenset()
+
+
+def test_a_country_code_names_its_public_holidays() -> None:
+    year = (date(2026, 7, 1), date(2027, 6, 30))
+    assert country_holidays("us", *year) == federal_holidays(*year)
+    canada = country_holidays("CA", *year)
+    assert date(2026, 7, 1) in canada and date(2026, 7, 4) not in canada  # Canada Day
+    assert country_holidays("none", *year) == frozenset()
+    with pytest.raises(UnknownCalendarError, match="no holiday calendar for country 'XX'"):
+        country_holidays("XX", *year)
