@@ -44,6 +44,7 @@ from app.generation.seniority import CrewNeed, crew_needs
 from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_team
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
 from app.generation.teams import Team, block_teams
+from app.generation.workload import hours_targets
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ScheduleFile
@@ -225,6 +226,7 @@ def _plan_and_place(
         seed=seed, deadline=deadline, deterministic_time=TEAM_WORK * scale, quick_first=True
     )
     pins = Pins()
+    aims = hours_targets(year, assignment)  # yearly hours even within each class
     solved: dict[_Key, TeamShifts] = {}  # a team whose inputs did not change is not redone
     started = time.perf_counter()
     plan_wall = 0.0
@@ -242,7 +244,7 @@ def _plan_and_place(
             why = explain_calls(year, assignment, _diagnosis(call_limits))
             return run.fail("infeasible", why)
         jobs = [
-            (team, replace(_inputs(year, team, plan), crew=tuple(needs.get(team.label, []))))
+            (team, replace(_inputs(year, team, plan, aims), crew=tuple(needs.get(team.label, []))))
             for b in range(year.blocks)
             for needs, teams in [_crews(year, b, assignment)]
             for team in teams
@@ -459,6 +461,7 @@ def _key(team: Team, inputs: TeamInputs) -> _Key:
         tuple(sorted(inputs.linked_after)),
         inputs.head_limit,
         inputs.tail_limit,
+        inputs.hours,
     )
 
 
@@ -517,7 +520,9 @@ def _diagnosis(limits: SolveLimits) -> SolveLimits:
     return SolveLimits(seed=limits.seed, deadline=None, deterministic_time=2.0)
 
 
-def _inputs(year: ProgramYear, team: Team, plan: CallPlan) -> TeamInputs:
+def _inputs(
+    year: ProgramYear, team: Team, plan: CallPlan, aims: dict[tuple[str, int], int]
+) -> TeamInputs:
     b = team.block
     return TeamInputs(
         calls={r: plan.calls[r, b] for r in team.members if (r, b) in plan.calls},
@@ -534,6 +539,7 @@ def _inputs(year: ProgramYear, team: Team, plan: CallPlan) -> TeamInputs:
             for r in team.members
             if (kind, r, b) in plan.special
         ),
+        hours=tuple((r, aims[r, b]) for r in team.members if (r, b) in aims),
     )
 
 

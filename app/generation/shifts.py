@@ -36,6 +36,7 @@ BALANCE_WEIGHT = 100  # one night off the even share outweighs any number of pre
 REPAIR_WEIGHT = 10_000  # when repairing, each call moved away from the plan costs this much
 SPECIAL_WEIGHT = 1_000  # a weekend or holiday call away from the plan (below a repair's)
 SPECIAL_SLACK = 1  # at most this many weekend (holiday) calls off the plan: keeps proofs short
+HOURS_SLACK = 6  # hours off the aim that cost nothing (half a 12 h day shift either way)
 BALANCE_SLACK = 2  # nights more or fewer than the even share (each one costs BALANCE_WEIGHT)
 
 
@@ -65,6 +66,7 @@ class TeamInputs:
     crew: tuple[CrewNeed, ...] = ()  # minimum seniority the team provides every day
     head_limit: tuple[tuple[str, int], ...] = ()  # (member, most working days opening the block)
     tail_limit: tuple[tuple[str, int], ...] = ()  # (member, most working days ending the block)
+    hours: tuple[tuple[str, int], ...] = ()  # (member, hours to aim for: workload.hours_targets)
 
 
 Shifts = dict[tuple[int, str], cp_model.IntVar]  # (day of the block, shift) -> works it
@@ -136,6 +138,7 @@ def _solve_team(
     _seniority(tm, inputs.crew)
     cost = [c for r in team.members for c in _totals(tm, inputs, r, relax)]
     cost.extend(_balance(tm, call_shift(year, team.rotation)))
+    cost.extend(_aimed_hours(tm, inputs))
     if cost:
         tm.model.minimize(sum(cost))
     return _solve_and_read(tm, limits)
@@ -480,6 +483,39 @@ def _busy(own: Shifts, names: list[str], spilling: list[str], d: int) -> list[cp
     """What would keep day ``d`` from being free: a shift on it, or one spilling into it."""
     busy = [v for s in names if (v := own.get((d, s))) is not None]
     return busy + [v for s in spilling if (v := own.get((d - 1, s))) is not None]
+
+
+def _aimed_hours(tm: TeamModel, inputs: TeamInputs) -> Cost:
+    """Soft, so that yearly hours come out even within each class: each member's count of the
+    team's at-least shifts (day shifts beyond the minimum) within what the member's hours aim
+    (``inputs.hours``, less the planned calls) allows, give or take ``HOURS_SLACK`` hours; the
+    upper bounds are raised, lowest aim first, until the team can cover the demand, so that a
+    cost of 0 is reachable and the proof stays short. Each hour beyond costs 1."""
+    aims = dict(inputs.hours)
+    call = call_shift(tm.year, tm.team.rotation)
+    call_hours = tm.year.program.shift(call).hours if call is not None else 0.0
+    cost: Cost = []
+    for demand in tm.team.demands:
+        if demand.exact or demand.shift == call:
+            continue
+        members = [r for r in demand.members if r in aims]
+        if not members:
+            continue
+        hours = tm.year.program.shift(demand.shift).hours
+        rest = {r: aims[r] - call_hours * inputs.calls.get(r, 0) for r in members}
+        hi = {r: max(0, math.floor((rest[r] + HOURS_SLACK) / hours)) for r in members}
+        lo = {r: min(hi[r], max(0, math.ceil((rest[r] - HOURS_SLACK) / hours))) for r in members}
+        while sum(hi.values()) < demand.count * tm.days:
+            r = min(members, key=lambda q: (hi[q] * hours - rest[q], members.index(q)))
+            hi[r] += 1
+        for r in members:
+            count = sum(v for (_, s), v in tm.x[r].items() if s == demand.shift)
+            over = tm.model.new_int_var(0, tm.days, "")
+            under = tm.model.new_int_var(0, tm.days, "")
+            tm.model.add(count <= hi[r] + over)
+            tm.model.add(count >= lo[r] - under)
+            cost.extend([round(hours) * over, round(hours) * under])
+    return cost
 
 
 def _balance(tm: TeamModel, call: str | None) -> Cost:
