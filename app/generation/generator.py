@@ -26,15 +26,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.generation.assemble import to_schedule_file
-from app.generation.callplan import (
-    SPECIAL,
-    CallPlan,
-    Pins,
-    call_shift,
-    plan_calls,
-    share_special,
-    special_days,
-)
+from app.generation.callplan import CallPlan, Pins, plan_calls
+from app.generation.calls import call_shift
 from app.generation.diagnose import explain_calls, explain_rotations, explain_team
 from app.generation.edge_runs import mend_edge_runs
 from app.generation.precheck import grant_leave, precheck
@@ -43,6 +36,7 @@ from app.generation.rotations import plan_rotations
 from app.generation.seniority import CrewNeed, crew_needs
 from app.generation.shifts import REPAIR_WEIGHT, TeamInputs, TeamShifts, solve_team
 from app.generation.solve import Outcome, SolveLimits, Status, merge_outcomes
+from app.generation.special_calls import SPECIAL, share_special, special_days
 from app.generation.teams import Team, block_teams
 from app.generation.workload import hours_targets
 from app.generation.year import ProgramYear

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from app.generation.callplan import SLACK, call_shift
+from app.generation.callplan import SLACK
+from app.generation.calls import call_shift
 from app.generation.program import REST, SeniorityRule
 from app.generation.seniority import provider_group
 from app.generation.solve import Outcome, SolutionHook, SolveLimits, merge_outcomes, solve

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from app.generation.callplan import WEEK_MINUTES, call_shift, max_calls, special_days
+from app.generation.calls import WEEK_MINUTES, call_shift, max_calls
 from app.generation.program import WEEKDAYS
 from app.generation.seniority import CrewNeed
 from app.generation.solve import Outcome, SolveLimits, Status, new_model, solve
+from app.generation.special_calls import special_days
 from app.generation.teams import Team
 from app.generation.timing import clash_same_day, conflicts
 from app.generation.year import ProgramYear

@@ -11,10 +11,11 @@ import pytest
 
 from app.compliance import validate_schedule
 from app.generation import GenerationResult, Program, demo_program, generate_schedule, generator
-from app.generation.callplan import SPECIAL, CallPlan, plan_calls, special_spreads
+from app.generation.callplan import CallPlan, plan_calls
 from app.generation.quality import year_quality
 from app.generation.shifts import TeamInputs, TeamShifts, solve_team
 from app.generation.solve import SolveLimits
+from app.generation.special_calls import SPECIAL, special_spreads
 from app.generation.teams import Team
 from app.generation.year import ProgramYear
 
