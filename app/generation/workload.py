@@ -7,10 +7,11 @@ slack (``at_least``) could aim for so that every PGY class's yearly hours come o
 The estimate:
 
 * a rotation with daily coverage: its covered hours a day (each requirement's count times its
-  shift's hours, ``at_least`` at its minimum) shared evenly by the residents staffed on it (a
-  combined requirement by all groups' residents on it, a per-group one by the group's), times the
-  days of the block the resident is not on leave. The demo: WARDS and ICU (a 26 h call and a 12 h
-  day shift every day for four, or two, residents) 266 h a block, NF (one 12 h night for two) 168 h;
+  shift's hours, ``at_least`` at its minimum, a home call none: it counts no hours) shared evenly
+  by the residents staffed on it (a combined requirement by all groups' residents on it, a
+  per-group one by the group's), times the days of the block the resident is not on leave. The
+  demo: WARDS and ICU (a 26 h call and a 12 h day shift every day for four, or two, residents)
+  266 h a block, NF (one 12 h night for two) 168 h;
 * a weekly-pattern rotation (clinic): its shift's hours on each pattern day of the block that is
   neither a holiday nor leave (the demo's AMB: 171 or 180 h);
 * any other rotation: nothing.
@@ -37,6 +38,8 @@ def daily_hours(year: ProgramYear, rotation: str, group: str) -> float:
         return 0.0
     hours = 0.0
     for req in (c for c in program.coverage if c.rotation == rotation):
+        if year.timings[req.shift].is_home_call:
+            continue  # time on the pager is no work: a generated home call counts 0 hours
         sharing = sum(staffed.values()) if req.scope == "combined" else staffed[group]
         hours += req.count * program.shift(req.shift).hours / max(1, sharing)
     return hours

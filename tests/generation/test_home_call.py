@@ -23,6 +23,7 @@ from app.generation import (
     parse_program,
 )
 from app.generation.teams import home_call_sides
+from app.generation.workload import daily_hours
 from app.generation.year import ProgramYear
 from app.schedules.calendar import BLOCK_DAYS
 from app.schedules.file_format import ScheduleFile, ShiftEntry, ShiftKind
@@ -187,6 +188,12 @@ def test_home_call_is_not_in_house_call(schedule: ScheduleFile) -> None:
     report = validate_schedule(schedule)
     assert not [v for v in report.violations if v.rule == "in_house_call_q3"]
     assert {s.kind for s in schedule.shifts} >= {ShiftKind.CALL, HOME}
+
+
+def test_home_call_adds_no_expected_hours(program: Program) -> None:
+    """The hours aims count what a home call counts toward the 80 hours: nothing. SURG's
+    expected hours are its day shift alone (one 10 h day shared by the 4 interns on it)."""
+    assert daily_hours(ProgramYear(program), "SURG", "interns") == 10 / 4
 
 
 def test_same_program_and_seed_give_the_same_file(program: Program, schedule: ScheduleFile) -> None:
