@@ -497,7 +497,8 @@ def _aimed_hours(tm: TeamModel, inputs: TeamInputs) -> Cost:
     call_hours = tm.year.program.shift(call).hours if call is not None else 0.0
     cost: Cost = []
     for demand in tm.team.demands:
-        if demand.exact or demand.shift == call:
+        # a home call counts no hours: covering it (even "at least") moves no one's total
+        if demand.exact or demand.shift == call or tm.year.timings[demand.shift].is_home_call:
             continue
         members = [r for r in demand.members if r in aims]
         if not members:
