@@ -5,9 +5,10 @@ Pure functions of a schedule file (and, for the classes, the program). Definitio
 * an **in-house call** is a ``call`` shift or any shift of 24 h or more; the **call gap** is the
   number of days from one call's start to the resident's next call's start (3 = two free nights
   between them, "q3"; 2 = every other night, "q2");
-* a **working day** is a calendar day on which a shift of the resident starts, or the day after an
-  in-house call (the post-call day: the resident is at work until the hand-over), within the
-  schedule's period;
+* a **working day** is a calendar day on which an in-house shift of the resident starts, or the
+  day after an in-house call (the post-call day: the resident is at work until the hand-over),
+  within the schedule's period, as in the fairness report (the generator is stricter: it also
+  counts a day with a home call);
 * a **night** is a ``night`` shift; runs count consecutive calendar days;
 * a **weekend call** starts on a Saturday or Sunday; a **holiday call** starts on a holiday;
 * **spreads** are max - min over the residents of one PGY class (yearly totals).
